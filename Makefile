@@ -1,0 +1,50 @@
+# Two commands set everything up on a fresh machine: `make demo` and `make test`.
+# Each creates .venv and installs what it needs (see pyproject.toml for the extras).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+EXTRAS ?= dev,gpu,notebooks,crosscheck
+STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
+comma  := ,
+OUT    ?= demo-output
+
+.PHONY: help venv test demo lint book lab bench clean
+
+help:
+	@echo "make demo   - set up .venv and run the main demo (writes to $(OUT)/)"
+	@echo "make test   - set up .venv and run the test suite"
+	@echo "make lint   - ruff"
+	@echo "make book   - build the Jupyter Book into book/_build/html"
+	@echo "make lab    - open JupyterLab on notebooks/"
+	@echo "make bench  - run the benchmarks against torch"
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+venv: $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+demo: $(STAMP)
+	$(PY) -m nadam_ref demo --out $(OUT)
+
+book: $(STAMP)
+	$(MAKE) EXTRAS=$(EXTRAS),book venv
+	$(PY) -m nadam_ref.book_build
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+bench: $(STAMP)
+	$(PY) -m nadam_ref bench
+
+clean:
+	rm -rf $(VENV) $(OUT) book/_build .pytest_cache

@@ -1,0 +1,64 @@
+"""The ``nadam-ref`` command line (also ``python -m nadam_ref``).
+
+Each sub-command lives in the module that owns its concern and exposes ``add_arguments(parser)`` and
+``run(args) -> int``; this file only lists them, so ``nadam-ref --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> (module, one-line help). Modules are imported only when their command runs.
+COMMANDS = {
+    "rules": ("nadam_ref.commands.rules_cmd", "list the update rules with their boxes and defaults"),
+    "trace": ("nadam_ref.commands.trace_cmd", "print each line of a rule's box with its values, step by step"),
+    "demo": ("nadam_ref.commands.demo_cmd", "the main demo that `make demo` runs"),
+}
+
+
+class CLIError(Exception):
+    """A user error at the command line: printed without a traceback, exit status 2."""
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("command", nargs="?")
+    first, _ = parser.parse_known_args(argv[:1])
+    full = _full_parser(first.command)
+    args = full.parse_args(argv)
+    if not getattr(args, "command", None):
+        full.print_help()
+        return 0
+    module = importlib.import_module(args._module)
+    try:
+        return int(module.run(args) or 0)
+    except CLIError as e:
+        print(f"nadam-ref {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"nadam-ref {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _full_parser(command: str | None) -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="nadam-ref",
+        description="Reference implementation of Dozat (2016), Incorporating Nesterov Momentum into Adam.",
+    )
+    parser.add_argument("--version", action="version", version=f"nadam-ref {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(_module=module)
+        if name == command:  # only the chosen command's module is imported
+            importlib.import_module(module).add_arguments(p)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+r"""Adam (Kingma & Ba 2014; Dozat 2016, Algorithm 6), with the momentum schedule :math:`\mu_t`.
+
+.. math::
+   \begin{aligned}
+   g_t &\leftarrow \nabla_{\theta_{t-1}} f(\theta_{t-1}) \\
+   m_t &\leftarrow \mu_t\, m_{t-1} + (1 - \mu_t)\, g_t \\
+   \hat m_t &\leftarrow \frac{m_t}{1 - \prod_{i=1}^{t} \mu_i} \\
+   n_t &\leftarrow \nu\, n_{t-1} + (1 - \nu)\, g_t^2 \\
+   \hat n_t &\leftarrow \frac{n_t}{1 - \nu^t} \\
+   \theta_t &\leftarrow \theta_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat n_t + \varepsilon}}
+   \end{aligned}
+
+The box prints a constant :math:`\mu` and :math:`1-\mu^t`; under a schedule the bias correction becomes
+:math:`1-\prod_{i\le t}\mu_i`, which is :math:`1-\mu^t` again under ``schedule="constant"``.
+``eps_placement="outside"`` gives Kingma & Ba's and torch's :math:`\sqrt{\hat n_t} + \varepsilon`.
+Default :math:`\eta = 0.001` (Kingma & Ba).
+"""
+
+from ._common import momentum_schedule, root
+
+NAME = "adam"
+ALGORITHM = "Algorithm 6"
+DEFAULT_LR = 1e-3
+HPARAMS = ("lr", "mu", "nu", "eps", "schedule", "eps_placement")
+STATE = ("m", "n")
+BOX = (
+    ("g", "g_t ← ∇f(θ_{t−1})"),
+    ("m", "m_t ← μ_t m_{t−1} + (1 − μ_t) g_t"),
+    ("m_hat", "m̂_t ← m_t / (1 − ∏_{i≤t} μ_i)"),
+    ("n", "n_t ← ν n_{t−1} + (1 − ν) g_t²"),
+    ("n_hat", "n̂_t ← n_t / (1 − ν^t)"),
+    ("theta", "θ_t ← θ_{t−1} − η m̂_t / √(n̂_t + ε)"),
+)
+
+
+def step(theta, g, state, hp):
+    t, mu_t, _, mu_prod, _ = momentum_schedule(state, hp)
+    nu = hp.nu
+
+    m = mu_t * state["m"] + (1 - mu_t) * g
+    m_hat = m / (1 - mu_prod)
+    n = nu * state["n"] + (1 - nu) * g**2
+    n_hat = n / (1 - nu**t)
+    update = hp.lr * m_hat / root(n_hat, hp.eps, hp.eps_placement)
+    theta = theta - update
+
+    new_state = {"t": t, "mu_prod": mu_prod, "m": m, "n": n}
+    trace = {"t": t, "mu_t": mu_t, "g": g, "m": m, "m_hat": m_hat, "n": n, "n_hat": n_hat, "update": update,
+             "theta": theta}
+    return theta, new_state, trace

@@ -1,0 +1,61 @@
+r"""Nadam: Nesterov-accelerated adaptive moment estimation (Dozat 2016, Algorithm 8).
+
+.. math::
+   \begin{aligned}
+   g_t &\leftarrow \nabla_{\theta_{t-1}} f(\theta_{t-1}) \\
+   \hat g_t &\leftarrow \frac{g_t}{1 - \prod_{i=1}^{t} \mu_i} \\
+   m_t &\leftarrow \mu\, m_{t-1} + (1 - \mu)\, g_t \\
+   \hat m_t &\leftarrow \frac{m_t}{1 - \prod_{i=1}^{t+1} \mu_i} \\
+   n_t &\leftarrow \nu\, n_{t-1} + (1 - \nu)\, g_t^2 \\
+   \hat n_t &\leftarrow \frac{n_t}{1 - \nu^t} \\
+   \bar m_t &\leftarrow (1 - \mu_t)\, \hat g_t + \mu_{t+1}\, \hat m_t \\
+   \theta_t &\leftarrow \theta_{t-1} - \eta\, \frac{\bar m_t}{\sqrt{\hat n_t + \varepsilon}}
+   \end{aligned}
+
+Read literally. Two places where the paper could be read otherwise, and what we chose:
+
+* :math:`m_t` decays with the *constant* :math:`\mu`, exactly as the box prints it, while :math:`\bar m_t` and the
+  bias corrections use the schedule. torch's ``NAdam`` and keras' ``Nadam`` do the same (constant
+  :math:`\beta_1`); no known library uses :math:`\mu_t` there, so no option is offered.
+* :math:`\varepsilon` sits inside the root, as printed. ``eps_placement="outside"`` gives
+  :math:`\sqrt{\hat n_t} + \varepsilon`, which torch, keras and optax (with ``eps_root=0``) compute.
+
+Default :math:`\eta = 0.002` (the value keras and Dozat's own code default to).
+"""
+
+from ._common import momentum_schedule, root
+
+NAME = "nadam"
+ALGORITHM = "Algorithm 8"
+DEFAULT_LR = 2e-3
+HPARAMS = ("lr", "mu", "nu", "eps", "schedule", "eps_placement")
+STATE = ("m", "n")
+BOX = (
+    ("g", "g_t ← ∇f(θ_{t−1})"),
+    ("g_hat", "ĝ_t ← g_t / (1 − ∏_{i≤t} μ_i)"),
+    ("m", "m_t ← μ m_{t−1} + (1 − μ) g_t"),
+    ("m_hat", "m̂_t ← m_t / (1 − ∏_{i≤t+1} μ_i)"),
+    ("n", "n_t ← ν n_{t−1} + (1 − ν) g_t²"),
+    ("n_hat", "n̂_t ← n_t / (1 − ν^t)"),
+    ("m_bar", "m̄_t ← (1 − μ_t) ĝ_t + μ_{t+1} m̂_t"),
+    ("theta", "θ_t ← θ_{t−1} − η m̄_t / √(n̂_t + ε)"),
+)
+
+
+def step(theta, g, state, hp):
+    t, mu_t, mu_next, mu_prod, mu_prod_next = momentum_schedule(state, hp)
+    mu, nu = hp.mu, hp.nu
+
+    g_hat = g / (1 - mu_prod)
+    m = mu * state["m"] + (1 - mu) * g
+    m_hat = m / (1 - mu_prod_next)
+    n = nu * state["n"] + (1 - nu) * g**2
+    n_hat = n / (1 - nu**t)
+    m_bar = (1 - mu_t) * g_hat + mu_next * m_hat
+    update = hp.lr * m_bar / root(n_hat, hp.eps, hp.eps_placement)
+    theta = theta - update
+
+    new_state = {"t": t, "mu_prod": mu_prod, "m": m, "n": n}
+    trace = {"t": t, "mu_t": mu_t, "mu_next": mu_next, "g": g, "g_hat": g_hat, "m": m, "m_hat": m_hat, "n": n,
+             "n_hat": n_hat, "m_bar": m_bar, "update": update, "theta": theta}
+    return theta, new_state, trace

@@ -1,0 +1,59 @@
+"""``trajectory``: the iterates of one rule on one gradient function; ``trace_steps``: the same with every
+intermediate of the box.
+
+This is what the toy surfaces, the cross-check harness, the golden vectors and ``nadam-ref trace`` use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from . import rules as _rules
+from .backend import array_module, is_array
+
+
+def trajectory(rule: str, grad_fn, theta0, steps: int, **hparams):
+    """The iterates θ₀, θ₁, …, θ_steps of ``rule`` started at ``theta0``, as one array of shape
+    ``(steps + 1, *theta0.shape)`` on the backend of ``theta0``.
+
+    ``grad_fn(theta) -> gradient`` (same shape and backend as ``theta``). For ``nag_lookahead`` it is called at
+    the look-ahead point, and the iterates are the θ of Algorithm 3 (not the look-ahead points).
+    A NaN or inf is carried on, not raised: callers that race rules check for divergence themselves.
+    """
+    xp = array_module(theta0) if is_array(theta0) else None
+    path = [theta0] + [theta for theta, _ in iterate(rule, grad_fn, theta0, steps, **hparams)]
+    return xp.stack(path)
+
+
+def trace_steps(rule: str, grad_fn, theta0, steps: int, **hparams) -> list[dict]:
+    """One dict per step with every intermediate of the box, keyed by the paper's symbols
+    (``g``, ``g_hat``, ``m``, ``m_hat``, ``n``, ``n_hat``, ``m_bar``, ``update``, ``theta``, and ``t``, ``mu_t``,
+    ``mu_next`` where the rule uses them)."""
+    return [trace for _, trace in iterate(rule, grad_fn, theta0, steps, **hparams)]
+
+
+def iterate(rule: str, grad_fn, theta0, steps: int, **hparams) -> Iterator[tuple[object, dict]]:
+    """Yield ``(theta_t, trace_t)`` for t = 1 .. steps."""
+    module = _rules.get(rule)
+    hp = _rules.make_hparams(module, **hparams)
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps={steps!r}; expected an integer >= 0")
+    if not is_array(theta0):
+        raise TypeError(f"theta0 must be a NumPy or CuPy array, got {type(theta0).__name__}")
+    if theta0.dtype.kind != "f":
+        raise TypeError(f"theta0 has dtype {theta0.dtype}; expected a floating dtype")
+
+    needs_fn = getattr(module, "NEEDS_GRAD_FN", False)
+    theta, state = theta0, _rules.init_state(module, theta0)
+    for _ in range(steps):
+        g_or_fn = (lambda point: _checked(grad_fn(point), point)) if needs_fn else _checked(grad_fn(theta), theta)
+        theta, state, trace = module.step(theta, g_or_fn, state, hp)
+        yield theta, trace
+
+
+def _checked(g, theta):
+    if not is_array(g) or g.shape != theta.shape:
+        raise ValueError(f"grad_fn returned {getattr(g, 'shape', type(g).__name__)}; expected an array of shape "
+                         f"{theta.shape} like theta")
+    array_module(g, theta)
+    return g
