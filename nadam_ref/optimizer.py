@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping
 
 import numpy
 
+from . import fused as _fused
 from . import rules as _rules
 from .backend import BackendMismatchError, array_module, backend_name, is_array, to_device, to_host
 
@@ -59,13 +60,20 @@ class Optimizer:
     on_nonfinite : "raise" or "skip"
         What a NaN or inf gradient does: raise :class:`NonFiniteGradientError` naming the parameter and step
         (the default), or skip the whole step with a warning, counted in :attr:`skipped`.
+    impl : "reference" or "fused"
+        ``"reference"`` runs the rule modules as written (the default; ``trace=True`` needs it); ``"fused"`` runs
+        :mod:`nadam_ref.fused`, the same numbers computed in place (chunked NumPy, or one CuPy kernel). Both keep
+        the same state, so state files are shared and :attr:`impl` may be changed between steps.
     **hparams
         ``lr``, ``mu``, ``nu``, ``eps``, ``schedule``, ``eps_placement``, ``bias_correction``; the paper's values by
         default and the rule's own default ``lr`` (see ``nadam-ref rules``).
     """
 
-    def __init__(self, rule: str, params: Mapping, *, on_nonfinite: str = "raise", **hparams):
+    def __init__(self, rule: str, params: Mapping, *, on_nonfinite: str = "raise", impl: str = "reference",
+                 **hparams):
         self.rule = _rules.get(rule)
+        self.impl = impl
+        self._workspace = _fused.Workspace()
         self.hp = _rules.make_hparams(self.rule, **hparams)
         if on_nonfinite not in NONFINITE_POLICIES:
             raise ValueError(f"on_nonfinite={on_nonfinite!r}; expected one of {NONFINITE_POLICIES}")
@@ -74,6 +82,15 @@ class Optimizer:
         self.xp = array_module(*self.params.values())
         self.state = {name: _rules.init_state(self.rule, p) for name, p in self.params.items()}
         self.skipped = 0
+
+    @property
+    def impl(self) -> str:
+        """``"reference"`` or ``"fused"``; may be changed between steps."""
+        return self._impl
+
+    @impl.setter
+    def impl(self, value: str) -> None:
+        self._impl = _fused.check_impl(value)
 
     @property
     def t(self) -> int:
@@ -97,12 +114,17 @@ class Optimizer:
                             "a function from a dict of parameter values to a dict of gradients")
         if not needs_fn and grads is None:
             raise TypeError(f"rule {self.rule.NAME!r} needs grads=, a dict of gradients named like the parameters")
+        if trace and self.impl == "fused":
+            raise ValueError("trace=True shows the box's intermediates, which only impl='reference' computes")
         if needs_fn:
-            lookahead = {name: self.rule.lookahead_point(p, self.state[name], self.hp)
-                         for name, p in self.params.items()}
-            grads = grad_fn(lookahead)
+            grads = grad_fn(self._lookahead_points())
         self._check_grads(grads)
         if not self._all_finite(grads):
+            return None
+        if self.impl == "fused":
+            for name, theta in self.params.items():  # checked above, so no parameter is left half-updated
+                self.state[name] = _fused.step(self.rule.NAME, theta, grads[name], self.state[name], self.hp,
+                                               self._workspace)
             return None
 
         results = {}
@@ -114,6 +136,12 @@ class Optimizer:
             self.xp.copyto(self.params[name], theta)
             self.state[name] = state
         return {name: tr for name, (_, _, tr) in results.items()} if trace else None
+
+    def _lookahead_points(self) -> dict:
+        if self.impl == "fused":
+            return {name: _fused.lookahead_point(name, p, self.state[name], self.hp, self._workspace)
+                    for name, p in self.params.items()}
+        return {name: self.rule.lookahead_point(p, self.state[name], self.hp) for name, p in self.params.items()}
 
     # -- checks ----------------------------------------------------------------------------------------------
 
@@ -136,7 +164,8 @@ class Optimizer:
                 raise TypeError(f"gradient {name!r} has dtype {g.dtype}; expected {p.dtype} like its parameter")
 
     def _all_finite(self, grads) -> bool:
-        bad = [name for name in self.params if not bool(self.xp.isfinite(grads[name]).all())]
+        finite = _fused.all_finite if self.impl == "fused" else (lambda g: bool(self.xp.isfinite(g).all()))
+        bad = [name for name in self.params if not finite(grads[name])]
         if not bad:
             return True
         message = f"non-finite gradient (NaN or inf) in {bad} at step {self.t + 1}"

@@ -1,0 +1,171 @@
+r"""Fused steps for NumPy: in place, over cache-sized chunks, with preallocated scratch.
+
+A literal transcription of a box makes a new array for every sub-expression, and each of them travels through
+main memory. Here every array operation writes into ``out=`` buffers, and the parameter is cut into chunks of
+:data:`CHUNK` elements, so the chunk of :math:`\theta, g, m, n` and the three scratch buffers stay in the CPU's
+L2 cache for the dozen operations of one step: memory sees each array about once (read :math:`\theta, g, m, n`,
+write :math:`\theta, m, n`).
+
+The state updates run in the reference's order of operations, so :math:`m` and :math:`n` come out bit-identical to
+the reference rules; :math:`\theta` uses the folded coefficients of :mod:`nadam_ref.fused.coefficients` and agrees
+to a few ulps. Each kernel takes ``(xp, theta, g, m, n, s, c, inside)``: ``s`` is a triple of scratch arrays like
+``theta``, ``c`` the coefficients, ``inside`` whether ε sits inside the root.
+"""
+
+from __future__ import annotations
+
+#: Elements per chunk: 16k float32 is 64 KiB an array, seven arrays fit the 1-2 MiB L2 of current CPUs.
+CHUNK = 16384
+
+
+def _average(xp, m, g, keep, take, s):
+    """m ← keep·m + take·g, in place (the reference's order of operations)."""
+    m *= keep
+    xp.multiply(g, take, out=s)
+    m += s
+
+
+def _average_square(xp, n, g, keep, take, s):
+    """n ← keep·n + take·g², in place."""
+    n *= keep
+    xp.multiply(g, g, out=s)
+    s *= take
+    n += s
+
+
+def _decayed_max(xp, n, g, keep, s):
+    """n ← max(keep·n, |g|), in place."""
+    n *= keep
+    xp.abs(g, out=s)
+    xp.maximum(n, s, out=n)
+
+
+def _root(xp, n, e, inside, out):
+    """out ← √(n + e) (inside) or √n + e (outside)."""
+    if inside:
+        xp.add(n, e, out=out)
+        xp.sqrt(out, out=out)
+    else:
+        xp.sqrt(n, out=out)
+        out += e
+
+
+def _apply(theta, numerator, denominator):
+    """θ ← θ − numerator / denominator; ``numerator`` is overwritten."""
+    numerator /= denominator
+    theta -= numerator
+
+
+def gd(xp, theta, g, m, n, s, c, inside):
+    xp.multiply(g, c["lr"], out=s[0])
+    theta -= s[0]
+
+
+def momentum(xp, theta, g, m, n, s, c, inside):
+    m *= c["mu_t"]
+    m += g
+    xp.multiply(m, c["lr"], out=s[0])
+    theta -= s[0]
+
+
+def nag(xp, theta, g, m, n, s, c, inside):
+    m *= c["mu_t"]
+    m += g
+    xp.multiply(m, c["mu_next"], out=s[0])
+    s[0] += g
+    s[0] *= c["lr"]
+    theta -= s[0]
+
+
+def adagrad(xp, theta, g, m, n, s, c, inside):
+    xp.multiply(g, g, out=s[0])
+    n += s[0]
+    _root(xp, n, c["e"], inside, out=s[1])
+    xp.multiply(g, c["c_g"], out=s[0])
+    _apply(theta, s[0], s[1])
+
+
+def rmsprop(xp, theta, g, m, n, s, c, inside):
+    _average_square(xp, n, g, c["nu"], c["one_minus_nu"], s[0])
+    _root(xp, n, c["e"], inside, out=s[1])
+    xp.multiply(g, c["c_g"], out=s[0])
+    _apply(theta, s[0], s[1])
+
+
+def adam(xp, theta, g, m, n, s, c, inside):
+    _average(xp, m, g, c["mu_t"], c["one_minus_mu_t"], s[0])
+    _average_square(xp, n, g, c["nu"], c["one_minus_nu"], s[0])
+    _root(xp, n, c["e"], inside, out=s[1])
+    xp.multiply(m, c["c_m"], out=s[0])
+    _apply(theta, s[0], s[1])
+
+
+def adamax(xp, theta, g, m, n, s, c, inside):
+    _average(xp, m, g, c["mu_t"], c["one_minus_mu_t"], s[0])
+    _decayed_max(xp, n, g, c["nu"], s[0])
+    xp.add(n, c["e"], out=s[1])
+    xp.multiply(m, c["c_m"], out=s[0])
+    _apply(theta, s[0], s[1])
+
+
+def maxaprop(xp, theta, g, m, n, s, c, inside):
+    _decayed_max(xp, n, g, c["nu"], s[0])
+    xp.add(n, c["e"], out=s[1])
+    xp.multiply(g, c["c_g"], out=s[0])
+    _apply(theta, s[0], s[1])
+
+
+def _nesterov_numerator(xp, g, m, c, s):
+    """s[0] ← c_g·g + c_m·m (η m̄ with the bias corrections folded in); uses s[2]."""
+    xp.multiply(g, c["c_g"], out=s[0])
+    xp.multiply(m, c["c_m"], out=s[2])
+    s[0] += s[2]
+
+
+def nadam(xp, theta, g, m, n, s, c, inside):
+    _average(xp, m, g, c["mu"], c["one_minus_mu"], s[0])
+    _average_square(xp, n, g, c["nu"], c["one_minus_nu"], s[0])
+    _root(xp, n, c["e"], inside, out=s[1])
+    _nesterov_numerator(xp, g, m, c, s)
+    _apply(theta, s[0], s[1])
+
+
+def nadamax(xp, theta, g, m, n, s, c, inside):
+    _average(xp, m, g, c["mu"], c["one_minus_mu"], s[0])
+    _decayed_max(xp, n, g, c["nu"], s[0])
+    xp.add(n, c["e"], out=s[1])
+    _nesterov_numerator(xp, g, m, c, s)
+    _apply(theta, s[0], s[1])
+
+
+#: nag_lookahead's update after its gradient is momentum's (see :mod:`nadam_ref.fused.coefficients`).
+BY_RULE = {"gd": gd, "momentum": momentum, "nag": nag, "nag_lookahead": momentum, "adagrad": adagrad,
+           "rmsprop": rmsprop, "adam": adam, "adamax": adamax, "maxaprop": maxaprop, "nadam": nadam,
+           "nadamax": nadamax}
+
+
+def all_finite(xp, g) -> bool:
+    """True when ``g`` holds no NaN or inf, without a temporary: min and max propagate NaN and show ±inf, and
+    reading them chunk by chunk keeps the second reduction in cache."""
+    flat = g.reshape(-1)  # a view when g is contiguous (a copy only for a strided gradient)
+    for start in range(0, flat.size, CHUNK):
+        chunk = flat[start:start + CHUNK]
+        if not (xp.isfinite(chunk.min()) and xp.isfinite(chunk.max())):
+            return False
+    return True
+
+
+def run(xp, kernel, theta, g, m, n, coef, inside, workspace) -> None:
+    """Apply ``kernel`` chunk by chunk when every array is C-contiguous, else once over the whole arrays."""
+    arrays = [a for a in (theta, g, m, n) if a is not None]
+    if not all(a.flags.c_contiguous for a in arrays):
+        # Strided parameters cannot be cut into flat chunks; one whole-array pass is still in place.
+        kernel(xp, theta, g, m, n, workspace.scratch(theta.shape, theta), coef, inside)
+        return
+    flat = [None if a is None else a.reshape(-1) for a in (theta, g, m, n)]
+    size = theta.size
+    scratch = workspace.scratch((CHUNK,), theta)
+    for start in range(0, size, CHUNK):
+        stop = min(start + CHUNK, size)
+        views = [None if a is None else a[start:stop] for a in flat]
+        kernel(xp, *views, [b[: stop - start] for b in scratch], coef, inside)

@@ -1,0 +1,68 @@
+r"""Fused steps for CuPy: one ``cupy.ElementwiseKernel`` per rule, one pass over memory per step.
+
+Each kernel reads :math:`\theta, g, m, n` once and writes :math:`\theta, m, n` once, with the scalars of
+:mod:`nadam_ref.fused.coefficients` as arguments. The kernel sources are plain strings in :data:`SOURCES`, so they
+can be read, and checked by the tests, on a machine without a GPU; CuPy compiles them on first use.
+
+With :mod:`nadam_ref.backend`, this is the only module that touches CuPy: :mod:`nadam_ref.fused` imports it only for
+CuPy arrays, as ``backend.backend_name`` says.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+#: The two forms of the root: ε inside, √(n + e) (the paper), or outside, √n + e.
+ROOTS = {True: "sqrt(n + e)", False: "(sqrt(n) + e)"}
+
+#: rule -> (scalar inputs after ``T g``, outputs updated in place, the per-element operation).
+#: The scalar names are the keys of the rule's coefficients; ``ROOT`` is replaced by one of :data:`ROOTS`.
+SOURCES = {
+    "gd": ("lr", "theta", "theta -= lr * g;"),
+    "momentum": ("mu_t, lr", "theta, m", "m = mu_t * m + g; theta -= lr * m;"),
+    "nag": ("mu_t, mu_next, lr", "theta, m", "m = mu_t * m + g; theta -= lr * (g + mu_next * m);"),
+    "adagrad": ("c_g, e", "theta, n", "n = n + g * g; theta -= c_g * g / ROOT;"),
+    "rmsprop": ("nu, one_minus_nu, c_g, e", "theta, n",
+                "n = nu * n + one_minus_nu * (g * g); theta -= c_g * g / ROOT;"),
+    "adam": ("mu_t, one_minus_mu_t, nu, one_minus_nu, c_m, e", "theta, m, n",
+             "m = mu_t * m + one_minus_mu_t * g; n = nu * n + one_minus_nu * (g * g); theta -= c_m * m / ROOT;"),
+    "adamax": ("mu_t, one_minus_mu_t, nu, c_m, e", "theta, m, n",
+               "m = mu_t * m + one_minus_mu_t * g; n = fmax(nu * n, fabs(g)); theta -= c_m * m / (n + e);"),
+    "maxaprop": ("nu, c_g, e", "theta, n", "n = fmax(nu * n, fabs(g)); theta -= c_g * g / (n + e);"),
+    "nadam": ("mu, one_minus_mu, nu, one_minus_nu, c_g, c_m, e", "theta, m, n",
+              "m = mu * m + one_minus_mu * g; n = nu * n + one_minus_nu * (g * g); "
+              "theta -= (c_g * g + c_m * m) / ROOT;"),
+    "nadamax": ("mu, one_minus_mu, nu, c_g, c_m, e", "theta, m, n",
+                "m = mu * m + one_minus_mu * g; n = fmax(nu * n, fabs(g)); "
+                "theta -= (c_g * g + c_m * m) / (n + e);"),
+}
+SOURCES["nag_lookahead"] = SOURCES["momentum"]  # Algorithm 3's update after its gradient is momentum's
+
+
+def names(text: str) -> list[str]:
+    """``"a, b"`` -> ``["a", "b"]``."""
+    return [s.strip() for s in text.split(",")]
+
+
+def kernel_parts(rule: str, inside: bool) -> tuple[str, str, str, str]:
+    """``(in_params, out_params, operation, name)`` of the kernel for ``rule``, as ``ElementwiseKernel`` takes them."""
+    scalars, outputs, operation = SOURCES[rule]
+    in_params = ", ".join(f"T {x}" for x in ["g", *names(scalars)])
+    out_params = ", ".join(f"T {x}" for x in names(outputs))
+    place = "inside" if inside else "outside"
+    return in_params, out_params, operation.replace("ROOT", ROOTS[inside]), f"nadam_ref_{rule}_{place}"
+
+
+@lru_cache(maxsize=None)
+def kernel(rule: str, inside: bool):
+    """The compiled-on-first-call ``ElementwiseKernel`` for ``rule``."""
+    import cupy
+
+    return cupy.ElementwiseKernel(*kernel_parts(rule, inside))
+
+
+def run(rule: str, theta, g, m, n, coef: dict, inside: bool) -> None:
+    """One fused step of ``rule``: θ, m and n are updated in place by one kernel launch."""
+    scalars, outputs, _ = SOURCES[rule]
+    state = {"theta": theta, "m": m, "n": n}
+    kernel(rule, inside)(g, *(coef[x] for x in names(scalars)), *(state[x] for x in names(outputs)))
