@@ -4,8 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 EXTRAS ?= dev,gpu,notebooks,crosscheck
-STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
-comma  := ,
+STAMP  := $(VENV)/.installed
 OUT    ?= demo-output
 
 .PHONY: help venv test demo lint book lab bench clean
@@ -22,7 +21,6 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
-	rm -f $(VENV)/.installed-*
 	touch $@
 
 venv: $(STAMP)
@@ -37,7 +35,7 @@ demo: $(STAMP)
 	$(PY) -m nadam_ref demo --out $(OUT)
 
 book: $(STAMP)
-	$(MAKE) EXTRAS=$(EXTRAS),book venv
+	$(PY) -m pip install -q -e ".[book]"
 	$(PY) -m nadam_ref.book_build
 
 lab: $(STAMP)

@@ -32,7 +32,9 @@ PAPER_TIMESCALE = 250.0
 
 
 def warming(t: int, mu: float = PAPER_MU, decay: float = PAPER_DECAY, timescale: float = PAPER_TIMESCALE) -> float:
-    r""":math:`\mu_t = \mu\,(1 - \tfrac12\,\text{decay}^{t/\text{timescale}})`; the paper's is decay .96, timescale 250."""
+    r""":math:`\mu_t = \mu\,(1 - \tfrac12\,\text{decay}^{t/\text{timescale}})`.
+
+    The paper's: decay .96, timescale 250."""
     return mu * (1.0 - 0.5 * decay ** (t / timescale))
 
 

@@ -103,7 +103,8 @@ def momentum_schedule(state, hp: HParams):
 
 
 def root(n_hat, eps: float, eps_placement: str):
-    r""":math:`\sqrt{\hat n + \varepsilon}` (``"inside"``, the paper) or :math:`\sqrt{\hat n} + \varepsilon` (``"outside"``)."""
+    r""":math:`\sqrt{\hat n + \varepsilon}` (``"inside"``, the paper) or
+    :math:`\sqrt{\hat n} + \varepsilon` (``"outside"``)."""
     xp = array_module(n_hat)
     if eps_placement == "inside":
         return xp.sqrt(n_hat + eps)
@@ -112,9 +113,11 @@ def root(n_hat, eps: float, eps_placement: str):
 
 def maximum(a, b):
     """Element-wise max, on the backend of the arrays."""
-    return array_module(a, b).maximum(a, b)
+    xp = array_module(a, b)
+    return xp.maximum(a, b)
 
 
 def absolute(g):
     """Element-wise absolute value, on the backend of ``g``."""
-    return array_module(g).abs(g)
+    xp = array_module(g)
+    return xp.abs(g)

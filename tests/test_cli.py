@@ -1,0 +1,72 @@
+"""The ``nadam-ref`` command line: help, rules, trace (text and JSON), errors."""
+
+import json
+import subprocess
+import sys
+
+import numpy
+import pytest
+
+import nadam_ref
+from nadam_ref.cli import main
+from nadam_ref.trajectory import trace_steps
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "nadam_ref", *args], capture_output=True, text=True)
+
+
+def test_help_lists_the_commands():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in ("rules", "trace", "demo"):
+        assert command in result.stdout
+
+
+def test_rules_lists_every_rule_with_its_default_lr(capsys):
+    assert main(["rules", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["rule"] for r in rows] == list(nadam_ref.RULES)
+    nadam = next(r for r in rows if r["rule"] == "nadam")
+    assert nadam["paper"] == "Algorithm 8" and nadam["default_lr"] == 2e-3
+    assert nadam["defaults"]["schedule"] == "paper" and nadam["defaults"]["eps"] == 1e-8
+
+
+def test_trace_prints_every_box_line_with_values(capsys):
+    assert main(["trace", "--rule", "nadam", "--steps", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("step t = ") == 2
+    for _, line in nadam_ref.rules.get("nadam").BOX:
+        assert out.count(line) == 2
+    assert "0.997986881" in out
+
+
+@pytest.mark.parametrize("rule", nadam_ref.RULES)
+def test_trace_json_matches_trace_steps(capsys, rule):
+    assert main(["trace", "--rule", rule, "--steps", "3", "--json", "--schedule", "constant"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    expected = trace_steps(rule, lambda th: numpy.array([0.2, 4.0]) * th, numpy.ones(2), 3, schedule="constant")
+    assert len(result["steps"]) == 3
+    for got, want in zip(result["steps"], expected, strict=True):
+        numpy.testing.assert_array_equal(got["theta"], want["theta"])
+        assert set(got) == set(want)
+    assert [b["symbol"] for b in result["box"]] == [s for s, _ in nadam_ref.rules.get(rule).BOX]
+
+
+@pytest.mark.parametrize("args,message", [
+    (["trace", "--rule", "adamw"], "unknown rule 'adamw'"),
+    (["trace", "--rule", "adam", "--steps", "0"], "--steps 0; expected an integer >= 1"),
+    (["trace", "--rule", "adam", "--lr", "-1"], "lr=-1.0"),
+])
+def test_trace_errors_are_clear(args, message):
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_entry_point_is_installed():
+    import shutil
+
+    exe = shutil.which("nadam-ref") or str(__import__("pathlib").Path(sys.executable).parent / "nadam-ref")
+    result = subprocess.run([exe, "rules"], capture_output=True, text=True)
+    assert result.returncode == 0 and "nadamax" in result.stdout
