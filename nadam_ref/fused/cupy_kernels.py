@@ -10,7 +10,7 @@ CuPy arrays, as ``backend.backend_name`` says.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 #: The two forms of the root: ε inside, √(n + e) (the paper), or outside, √n + e.
 ROOTS = {True: "sqrt(n + e)", False: "(sqrt(n) + e)"}
@@ -53,7 +53,7 @@ def kernel_parts(rule: str, inside: bool) -> tuple[str, str, str, str]:
     return in_params, out_params, operation.replace("ROOT", ROOTS[inside]), f"nadam_ref_{rule}_{place}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def kernel(rule: str, inside: bool):
     """The compiled-on-first-call ``ElementwiseKernel`` for ``rule``."""
     import cupy
