@@ -38,12 +38,14 @@ class Workspace:
     """Scratch buffers kept across steps, so a fused step allocates no arrays.
 
     One workspace serves every parameter of an optimizer: three chunk-sized scratch buffers per dtype (NumPy),
-    whole-shape ones for strided parameters, and a look-ahead buffer per parameter for ``nag_lookahead``.
+    whole-shape ones for strided parameters, the step's coefficients as 0-d arrays, and a look-ahead buffer per
+    parameter for ``nag_lookahead``.
     """
 
     def __init__(self):
         self._scratch = {}
         self._lookahead = {}
+        self._scalars = {}
 
     def scratch(self, shape, like) -> list:
         """Three scratch arrays of ``shape``, on the backend and of the dtype of ``like`` (allocated once)."""
@@ -52,6 +54,18 @@ class Workspace:
         if key not in self._scratch:
             self._scratch[key] = [xp.empty(shape, dtype=like.dtype) for _ in range(3)]
         return self._scratch[key]
+
+    def scalars(self, coef: dict, like) -> dict:
+        """``coef`` as 0-d arrays of ``like``'s dtype, refilled in place: a ufunc given a Python float converts it
+        on every call, which costs as much as the arithmetic on a cache-sized chunk."""
+        xp = array_module(like)
+        key = (backend_name(xp), str(like.dtype))
+        held = self._scalars.setdefault(key, {})
+        for name, value in coef.items():
+            if name not in held:
+                held[name] = xp.zeros((), dtype=like.dtype)
+            held[name][...] = value
+        return held
 
     def lookahead(self, name, like):
         """The reusable buffer for the look-ahead point of parameter ``name``, shaped like ``like``."""

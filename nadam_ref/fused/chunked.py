@@ -3,7 +3,7 @@ r"""Fused steps for NumPy: in place, over cache-sized chunks, with preallocated 
 A literal transcription of a box makes a new array for every sub-expression, and each of them travels through
 main memory. Here every array operation writes into ``out=`` buffers, and the parameter is cut into chunks of
 :data:`CHUNK` elements, so the chunk of :math:`\theta, g, m, n` and the three scratch buffers stay in the CPU's
-L2 cache for the dozen operations of one step: memory sees each array about once (read :math:`\theta, g, m, n`,
+cache for the dozen operations of one step: memory sees each array about once (read :math:`\theta, g, m, n`,
 write :math:`\theta, m, n`).
 
 The state updates run in the reference's order of operations, so :math:`m` and :math:`n` come out bit-identical to
@@ -14,8 +14,10 @@ to a few ulps. Each kernel takes ``(xp, theta, g, m, n, s, c, inside)``: ``s`` i
 
 from __future__ import annotations
 
-#: Elements per chunk: 16k float32 is 64 KiB an array, seven arrays fit the 1-2 MiB L2 of current CPUs.
-CHUNK = 16384
+#: Elements per chunk: 64k float32 is 256 KiB an array, so the seven arrays of a step (1.8 MiB) stay in cache.
+#: Smaller chunks fit L2 better but pay NumPy's ~1 µs per call more often; on the 2-core EPYC this was tuned on,
+#: 16k, 32k, 64k and 128k elements measured 24, 20, 19 and 18 ms for an Adam step on 10M float32 parameters.
+CHUNK = 65536
 
 
 def _average(xp, m, g, keep, take, s):
@@ -157,6 +159,7 @@ def all_finite(xp, g) -> bool:
 
 def run(xp, kernel, theta, g, m, n, coef, inside, workspace) -> None:
     """Apply ``kernel`` chunk by chunk when every array is C-contiguous, else once over the whole arrays."""
+    coef = workspace.scalars(coef, theta)
     arrays = [a for a in (theta, g, m, n) if a is not None]
     if not all(a.flags.c_contiguous for a in arrays):
         # Strided parameters cannot be cut into flat chunks; one whole-array pass is still in place.

@@ -1,0 +1,76 @@
+"""The benchmark's result as a Markdown table, and both files written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+COLUMNS = ("nadam_ref reference", "nadam_ref fused", "fused kernel", "torch foreach", "torch fused")
+RATIOS = ("fused kernel / torch foreach", "nadam_ref fused / torch foreach", "fused kernel / torch fused",
+          "fused kernel / bound", "nadam_ref fused / bound")
+
+
+def _ms(value):
+    return "–" if value is None else f"{value:.3g}"
+
+
+def markdown(result: dict) -> str:
+    m = result["machine"]
+    lines = [f"# Update step benchmark ({result['created']})", "",
+             f"{m['cpu']}, {m['cores']} cores; Python {m['python']}, NumPy {m['numpy']}, nadam_ref {m['nadam_ref']}.",
+             "Medians of interleaved rounds, milliseconds per step of one float32 parameter tensor. "
+             "*bound* = the step's memory traffic ((3 + 2·#state) × 4 bytes per parameter; Nadam and Adam 28) "
+             "divided by the best bandwidth of an in-place add measured in the same rounds. "
+             "*fused kernel* is `nadam_ref.fused.step` alone; *nadam_ref fused* is `Optimizer.step` with its "
+             "gradient checks (names, shapes, finiteness).", ""]
+    for run in result["runs"]:
+        torch = run["torch"]["version"] if run["torch"] else "not available"
+        lines += [f"## {run['device'].upper()}, {run['threads']} thread(s); torch {torch}", "",
+                  f"BLAS: {_blas(run['blas'])}. Environment changes: {run.get('environment_changes', {})}.", "",
+                  "| size | rule | " + " | ".join(COLUMNS) + " | bound | GB/s | "
+                  + " | ".join(r.replace(" / ", "/") for r in RATIOS) + " |",
+                  "|" + "---|" * (4 + len(COLUMNS) + len(RATIOS))]
+        for r in run["results"]:
+            cells = [_ms(r["median_ms"].get(c)) for c in COLUMNS]
+            ratios = [("–" if r["ratios"].get(k) is None else f"{r['ratios'][k]:.2f}") for k in RATIOS]
+            lines.append(f"| {r['size']:.0e} | {r['rule']} | " + " | ".join(cells)
+                         + f" | {r['bound_ms']:.3g} | {max(r['bandwidth_gbs'].values()):.1f} | "
+                         + " | ".join(ratios) + " |")
+        memory_rows = [r for r in run["results"] if r["memory"]]
+        if memory_rows:
+            lines += ["", "Memory at the largest size (MB): resident after two steps (parameter copy and state), "
+                      "and the extra peak during one step (temporaries).", "",
+                      "| size | rule | implementation | resident | step peak extra |", "|---|---|---|---|---|"]
+            for r in memory_rows:
+                for name, mem in r["memory"].items():
+                    lines.append(f"| {r['size']:.0e} | {r['rule']} | {name} | {mem['resident_mb']} | "
+                                 f"{mem['step_peak_extra_mb']} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _blas(info):
+    if isinstance(info, str):
+        return info
+    return ", ".join(f"{b['internal_api']} {b.get('version')} ({b.get('architecture')}, {b['num_threads']} threads)"
+                     for b in info) or "none loaded"
+
+
+def write(result: dict, out_dir: str, stem: str) -> tuple[str, str]:
+    """``out_dir/stem.json`` and ``out_dir/stem.md``, each written to a temporary file and renamed."""
+    os.makedirs(out_dir, exist_ok=True)
+    paths = []
+    for suffix, text in ((".json", json.dumps(result, indent=1)), (".md", markdown(result))):
+        path = os.path.join(out_dir, stem + suffix)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=out_dir)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text + "\n")
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        paths.append(path)
+    return tuple(paths)

@@ -1,0 +1,62 @@
+"""``nadam-ref bench [--json]``: time the update step of every rule against torch.optim and the memory bandwidth.
+
+Writes ``<out>/update_step_<device>.json`` and ``.md`` and prints the Markdown table (or, with ``--json``, the JSON).
+"""
+
+from __future__ import annotations
+
+import json
+
+from .. import RULES, backend
+from ..cli import CLIError
+
+DEFAULT_SIZES = (100_000, 10_000_000)
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the result as JSON instead of the table")
+    parser.add_argument("--out", default="benchmarks/results", help="folder for the JSON and Markdown files")
+    parser.add_argument("--sizes", default=",".join(str(s) for s in DEFAULT_SIZES),
+                        help="parameter counts, comma-separated (default 100000,10000000)")
+    parser.add_argument("--rules", default=",".join(RULES), help="rules, comma-separated (default: all)")
+    parser.add_argument("--threads", default="1,2", help="thread counts, one child process each (default 1,2)")
+    parser.add_argument("--repeats", type=int, default=9, help="interleaved rounds per workload (default 9)")
+    parser.add_argument("--device", choices=("cpu", "gpu", "auto"), default="cpu",
+                        help="cpu (NumPy vs torch CPU), gpu (CuPy vs torch CUDA), or auto (gpu when one is present)")
+    parser.add_argument("--full-below", type=int, default=1_000_000,
+                        help="above this size only adam and nadam run every implementation; the other rules "
+                             "run fused against torch (default 1000000)")
+
+
+def _ints(text: str, what: str) -> list[int]:
+    try:
+        values = [int(float(x)) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise CLIError(f"--{what} {text!r}: expected comma-separated positive numbers") from None
+    if not values or any(v <= 0 for v in values):
+        raise CLIError(f"--{what} {text!r}: expected comma-separated positive numbers")
+    return values
+
+
+def run(args) -> int:
+    from ..bench import report, runner
+
+    rules = [r.strip() for r in args.rules.split(",") if r.strip()]
+    unknown = [r for r in rules if r not in RULES]
+    if unknown or not rules:
+        raise CLIError(f"--rules: unknown {unknown or args.rules!r}; expected some of {', '.join(RULES)}")
+    if args.repeats < 1:
+        raise CLIError(f"--repeats {args.repeats}: expected at least 1")
+    device = args.device
+    if device == "auto":
+        device = "gpu" if backend.gpu_available() else "cpu"
+    if device == "gpu" and not backend.gpu_available():
+        raise CLIError("--device gpu: no CUDA device is available here (CuPy "
+                       f"{'is not installed' if backend.cupy_module() is None else 'sees no GPU'})")
+    config = {"sizes": _ints(args.sizes, "sizes"), "rules": rules, "threads": _ints(args.threads, "threads"),
+              "repeats": args.repeats, "device": device, "full_below": args.full_below}
+    result = runner.run(config)
+    json_path, md_path = report.write(result, args.out, f"update_step_{device}")
+    print(json.dumps(result, indent=1) if args.json else report.markdown(result))
+    print(f"\nwrote {json_path} and {md_path}", flush=True)
+    return 0

@@ -1,0 +1,113 @@
+"""The benchmark harness: its arithmetic, its files, its errors, and that torch runs the same rule as ours.
+
+Nothing here times anything against a threshold: speed is measured by ``nadam-ref bench``, not asserted.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import nadam_ref
+from nadam_ref import cli
+from nadam_ref.bench import report, runner, workloads
+
+
+def test_traffic_is_read_theta_g_state_write_theta_state():
+    assert workloads.traffic_bytes("nadam", 10) == 7 * 4 * 10  # the issue's 7 × 4 bytes per parameter
+    assert workloads.traffic_bytes("adam", 10) == 28 * 10
+    assert workloads.traffic_bytes("momentum", 10) == 5 * 4 * 10
+    assert workloads.traffic_bytes("gd", 10, itemsize=8) == 3 * 8 * 10
+
+
+def test_summary_bound_and_ratios_follow_from_the_medians():
+    size = 1_000_000
+    times = {"stream add": [0.002, 0.001, 0.003], "torch stream add": [0.004] * 3,
+             "fused kernel": [0.010, 0.012, 0.011], "torch foreach": [0.020] * 3, "nadam_ref fused": [0.013] * 3}
+    s = runner.summarise("nadam", size, times, {})
+    assert s["median_ms"]["stream add"] == pytest.approx(2.0)
+    assert s["bandwidth_gbs"]["stream add"] == pytest.approx(12 * size / 2e-3 / 1e9)  # the best of the two probes
+    assert s["bound_ms"] == pytest.approx(28 * size / (6e9) * 1e3)
+    assert s["ratios"]["fused kernel / torch foreach"] == pytest.approx(11 / 20)
+    assert s["ratios"]["fused kernel / bound"] == pytest.approx(11 / s["bound_ms"])
+    assert "torch fused" not in " ".join(s["ratios"])
+
+
+def test_child_env_drops_the_openblas_overrides_together(monkeypatch):
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    monkeypatch.delenv("OPENBLAS_L2_SIZE", raising=False)
+    env, changed = runner.child_env(2)
+    assert "OPENBLAS_CORETYPE" not in env and "OPENBLAS_L2_SIZE" not in env
+    assert changed["removed"] == {"OPENBLAS_CORETYPE": "Haswell"}
+    assert env["OMP_NUM_THREADS"] == env["OPENBLAS_NUM_THREADS"] == "2"
+
+
+def test_bench_command_writes_json_and_markdown(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    code = cli.main(["bench", "--sizes", "3000", "--rules", "adam,nag_lookahead", "--threads", "1",
+                     "--repeats", "2", "--out", str(tmp_path), "--json"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    result = json.loads((tmp_path / "update_step_cpu.json").read_text())
+    assert json.loads(printed[: printed.rindex("\nwrote")]) == result
+    (run,) = result["runs"]
+    assert run["threads"] == 1 and run["environment_changes"]["removed"] == {"OPENBLAS_CORETYPE": "Haswell"}
+    by_rule = {r["rule"]: r for r in run["results"]}
+    assert set(by_rule) == {"adam", "nag_lookahead"}
+    adam = by_rule["adam"]
+    assert {"nadam_ref reference", "nadam_ref fused", "fused kernel", "stream add"} <= set(adam["median_ms"])
+    assert adam["repeats"] == 2 and adam["bound_ms"] > 0
+    assert set(adam["memory"]) >= {"nadam_ref reference", "nadam_ref fused"}
+    markdown = (tmp_path / "update_step_cpu.md").read_text()
+    assert "| 3e+03 | adam |" in markdown and "| 3e+03 | nag_lookahead |" in markdown
+    assert markdown.strip() == report.markdown(result).strip()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--rules", "adam,lion"], "unknown ['lion']"),
+    (["--sizes", "1e5,-3"], "--sizes"),
+    (["--threads", "two"], "--threads"),
+    (["--repeats", "0"], "--repeats 0"),
+])
+def test_bench_command_rejects_bad_arguments(tmp_path, capsys, argv, message):
+    assert cli.main(["bench", "--out", str(tmp_path), *argv]) == 2
+    assert message in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+def test_gpu_bench_without_a_gpu_says_so(tmp_path, capsys):
+    if nadam_ref.backend.gpu_available():
+        pytest.skip("a GPU is present")
+    assert cli.main(["bench", "--device", "gpu", "--out", str(tmp_path)]) == 2
+    assert "no CUDA device" in capsys.readouterr().err
+
+
+# Our options under which torch's optimizer computes the same update (shared/reference/other-implementations.md).
+SAME_AS_TORCH = {
+    "gd": {}, "momentum": {"schedule": "constant"}, "nag": {"schedule": "constant"},
+    "rmsprop": {"eps_placement": "outside"}, "adam": {"schedule": "constant", "eps_placement": "outside"},
+    "nadam": {"eps_placement": "outside"}, "adamax": {"schedule": "constant"}, "adagrad": {"eps_placement": "outside"},
+}
+
+
+@pytest.mark.parametrize("rule", sorted(workloads.TORCH_RULES))
+def test_torch_workload_runs_the_same_rule(rule):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    theta0 = rng.standard_normal(500).astype("float32")
+    grads = [rng.standard_normal(500).astype("float32") for _ in range(4)]
+    ours = nadam_ref.Optimizer(rule, {"w": theta0.copy()}, lr=1e-3, mu=workloads.MU, nu=workloads.NU,
+                               eps=workloads.EPS, **SAME_AS_TORCH[rule])
+    theirs, g_buffer = theta0.copy(), np.zeros_like(theta0)
+    work = workloads.torch_optimizer(torch, rule, "foreach", theirs, g_buffer)  # shares theirs and g_buffer
+    assert work is not None
+    work.step.__self__.state.clear()  # forget the probe step torch_optimizer takes, and its effect
+    theirs[:] = theta0
+    for g in grads:
+        g_buffer[:] = g
+        work.step()
+        ours.step({"w": g})
+    np.testing.assert_allclose(theirs, ours.params["w"], rtol=2e-5, atol=1e-6)
+
