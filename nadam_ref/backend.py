@@ -174,6 +174,16 @@ def synchronize(xp: ModuleType) -> None:
         xp.cuda.get_current_stream().synchronize()
 
 
+def float_errors_ignored(xp: ModuleType):
+    """A context in which overflow and invalid operations give inf/NaN silently (NumPy warns by default; CuPy
+    never checks)."""
+    if xp is numpy:
+        return numpy.errstate(over="ignore", invalid="ignore")
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
 def _loaded_cupy() -> ModuleType | None:
     # Only look at CuPy if something already imported it: an array cannot be a CuPy array otherwise,
     # and importing CuPy just to say "no" would slow every call.

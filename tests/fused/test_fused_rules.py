@@ -219,3 +219,16 @@ def test_fused_refuses_a_nonfinite_gradient_in_any_chunk(bad):
     for k in params:
         np.testing.assert_array_equal(params[k], before[k])
     assert opt.t == 0
+
+
+def test_finiteness_check_is_not_fooled_by_an_overflowing_sum():
+    from nadam_ref.fused import all_finite
+
+    huge = np.full(1000, 3e38, dtype="float32")  # finite, but its sum overflows float32
+    assert all_finite(huge)
+    for bad in (np.nan, np.inf, -np.inf):
+        g = huge.copy()
+        g[500] = bad
+        assert not all_finite(g)
+    both = np.array([np.inf, -np.inf], dtype="float32")  # sums to NaN, as it should be refused
+    assert not all_finite(both)
