@@ -21,7 +21,8 @@ def markdown(result: dict) -> str:
              f"{m['cpu']}, {m['cores']} cores; Python {m['python']}, NumPy {m['numpy']}, nadam_ref {m['nadam_ref']}.",
              "Medians of interleaved rounds, milliseconds per step of one float32 parameter tensor. "
              "*bound* = the step's memory traffic ((3 + 2·#state) × 4 bytes per parameter; Nadam and Adam 28) "
-             "divided by the best bandwidth of an in-place add measured in the same rounds. "
+             "divided by the bandwidth of an in-place add measured in the same rounds (its best round, as STREAM "
+             "reports). "
              "*fused kernel* is `nadam_ref.fused.step` alone; *nadam_ref fused* is `Optimizer.step` with its "
              "gradient checks (names, shapes, finiteness).", ""]
     for run in result["runs"]:
