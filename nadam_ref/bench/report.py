@@ -28,7 +28,8 @@ def markdown(result: dict) -> str:
     for run in result["runs"]:
         torch = run["torch"]["version"] if run["torch"] else "not available"
         lines += [f"## {run['device'].upper()}, {run['threads']} thread(s); torch {torch}", "",
-                  f"BLAS: {_blas(run['blas'])}. Environment changes: {run.get('environment_changes', {})}.", "",
+                  f"BLAS: {_blas(run['blas'])}. Environment changes: {run.get('environment_changes', {})}. "
+                  f"Load average (1 min) before/after: {run.get('load_average')}.", "",
                   "| size | rule | " + " | ".join(COLUMNS) + " | bound | GB/s | "
                   + " | ".join(r.replace(" / ", "/") for r in RATIOS) + " |",
                   "|" + "---|" * (4 + len(COLUMNS) + len(RATIOS))]

@@ -81,6 +81,7 @@ def child(config: dict) -> dict:
     xp = backend.get_xp("cupy" if config["device"] == "gpu" else "numpy")
     if torch is not None and config["device"] == "gpu" and not torch.cuda.is_available():
         torch = None
+    load_before = _load()
     results = []
     largest = max(config["sizes"])
     for size in config["sizes"]:
@@ -92,8 +93,14 @@ def child(config: dict) -> dict:
             results.append(time_group(xp, torch, rule, size, impls, config["repeats"],
                                       measure_memory=size == largest and config["device"] == "cpu"))
     return {"threads": threads, "device": config["device"], "blas": _blas_info(),
+            "load_average": {"before": load_before, "after": _load()},
             "torch": None if torch is None else {"version": torch.__version__, "threads": torch.get_num_threads()},
             "results": results}
+
+
+def _load():
+    """The 1-minute load average: how busy the (shared) machine was around the measurement."""
+    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
 
 
 def _import_torch(threads):
