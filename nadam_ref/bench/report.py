@@ -9,6 +9,7 @@ import tempfile
 COLUMNS = ("nadam_ref reference", "nadam_ref fused", "fused kernel", "torch foreach", "torch fused")
 RATIOS = ("fused kernel / torch foreach", "nadam_ref fused / torch foreach", "fused kernel / torch fused",
           "fused kernel / bound", "nadam_ref fused / bound")
+BEST_RATIOS = ("fused kernel / torch foreach", "fused kernel / bound")
 
 
 def _ms(value):
@@ -24,18 +25,21 @@ def markdown(result: dict) -> str:
              "divided by the bandwidth of an in-place add measured in the same rounds (its best round, as STREAM "
              "reports). "
              "*fused kernel* is `nadam_ref.fused.step` alone; *nadam_ref fused* is `Optimizer.step` with its "
-             "gradient checks (names, shapes, finiteness).", ""]
+             "gradient checks (names, shapes, finiteness). Ratios use medians; *(best)* ratios use each "
+             "workload's fastest round, which a busy shared machine disturbs least.", ""]
     for run in result["runs"]:
         torch = run["torch"]["version"] if run["torch"] else "not available"
         lines += [f"## {run['device'].upper()}, {run['threads']} thread(s); torch {torch}", "",
                   f"BLAS: {_blas(run['blas'])}. Environment changes: {run.get('environment_changes', {})}. "
                   f"Load average (1 min) before/after: {run.get('load_average')}.", "",
                   "| size | rule | " + " | ".join(COLUMNS) + " | bound | GB/s | "
-                  + " | ".join(r.replace(" / ", "/") for r in RATIOS) + " |",
-                  "|" + "---|" * (4 + len(COLUMNS) + len(RATIOS))]
+                  + " | ".join(r.replace(" / ", "/") for r in RATIOS) + " | "
+                  + " | ".join(r.replace(" / ", "/") + " (best)" for r in BEST_RATIOS) + " |",
+                  "|" + "---|" * (4 + len(COLUMNS) + len(RATIOS) + len(BEST_RATIOS))]
         for r in run["results"]:
             cells = [_ms(r["median_ms"].get(c)) for c in COLUMNS]
-            ratios = [("–" if r["ratios"].get(k) is None else f"{r['ratios'][k]:.2f}") for k in RATIOS]
+            ratios = [_ratio(r["ratios"], k) for k in RATIOS]
+            ratios += [_ratio(r.get("ratios_of_best_rounds", {}), k) for k in BEST_RATIOS]
             lines.append(f"| {r['size']:.0e} | {r['rule']} | " + " | ".join(cells)
                          + f" | {r['bound_ms']:.3g} | {max(r['bandwidth_gbs'].values()):.1f} | "
                          + " | ".join(ratios) + " |")
@@ -50,6 +54,10 @@ def markdown(result: dict) -> str:
                                  f"{mem['step_peak_extra_mb']} |")
         lines.append("")
     return "\n".join(lines)
+
+
+def _ratio(ratios, key):
+    return "–" if ratios.get(key) is None else f"{ratios[key]:.2f}"
 
 
 def _blas(info):

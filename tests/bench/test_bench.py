@@ -34,6 +34,7 @@ def test_summary_bound_and_ratios_follow_from_the_medians():
     assert s["ratios"]["fused kernel / torch foreach"] == pytest.approx(11 / 20)
     assert s["ratios"]["fused kernel / bound"] == pytest.approx(11 / s["bound_ms"])
     assert "torch fused" not in " ".join(s["ratios"])
+    assert s["ratios_of_best_rounds"]["fused kernel / torch foreach"] == pytest.approx(10 / 20)
 
 
 def test_child_env_drops_the_openblas_overrides_together(monkeypatch):
