@@ -60,12 +60,20 @@ def _apply(theta, numerator, denominator):
     theta -= numerator
 
 
+def _apply_scaled(xp, theta, x, coef, s):
+    """θ ← θ − coef·x / s[1], through s[0]."""
+    xp.multiply(x, coef, out=s[0])
+    _apply(theta, s[0], s[1])
+
+
 def gd(xp, theta, g, m, n, s, c, inside):
+    """θ ← θ − η g."""
     xp.multiply(g, c["lr"], out=s[0])
     theta -= s[0]
 
 
 def momentum(xp, theta, g, m, n, s, c, inside):
+    """m ← μ_t m + g; θ ← θ − η m (also nag_lookahead's update, given its look-ahead gradient)."""
     m *= c["mu_t"]
     m += g
     xp.multiply(m, c["lr"], out=s[0])
@@ -73,6 +81,7 @@ def momentum(xp, theta, g, m, n, s, c, inside):
 
 
 def nag(xp, theta, g, m, n, s, c, inside):
+    """m ← μ_t m + g; θ ← θ − η (g + μ_{t+1} m)."""
     m *= c["mu_t"]
     m += g
     xp.multiply(m, c["mu_next"], out=s[0])
@@ -82,41 +91,41 @@ def nag(xp, theta, g, m, n, s, c, inside):
 
 
 def adagrad(xp, theta, g, m, n, s, c, inside):
+    """n ← n + g²; θ ← θ − η g / root(n)."""
     xp.multiply(g, g, out=s[0])
     n += s[0]
     _root(xp, n, c["e"], inside, out=s[1])
-    xp.multiply(g, c["c_g"], out=s[0])
-    _apply(theta, s[0], s[1])
+    _apply_scaled(xp, theta, g, c["c_g"], s)
 
 
 def rmsprop(xp, theta, g, m, n, s, c, inside):
+    """n ← ν n + (1 − ν) g²; θ ← θ − c_g g / root(n, e) (bias correction folded into c_g and e)."""
     _average_square(xp, n, g, c["nu"], c["one_minus_nu"], s[0])
     _root(xp, n, c["e"], inside, out=s[1])
-    xp.multiply(g, c["c_g"], out=s[0])
-    _apply(theta, s[0], s[1])
+    _apply_scaled(xp, theta, g, c["c_g"], s)
 
 
 def adam(xp, theta, g, m, n, s, c, inside):
+    """m ← μ_t m + (1 − μ_t) g; n ← ν n + (1 − ν) g²; θ ← θ − c_m m / root(n, e)."""
     _average(xp, m, g, c["mu_t"], c["one_minus_mu_t"], s[0])
     _average_square(xp, n, g, c["nu"], c["one_minus_nu"], s[0])
     _root(xp, n, c["e"], inside, out=s[1])
-    xp.multiply(m, c["c_m"], out=s[0])
-    _apply(theta, s[0], s[1])
+    _apply_scaled(xp, theta, m, c["c_m"], s)
 
 
 def adamax(xp, theta, g, m, n, s, c, inside):
+    """m ← μ_t m + (1 − μ_t) g; n ← max(ν n, |g|); θ ← θ − c_m m / (n + ε)."""
     _average(xp, m, g, c["mu_t"], c["one_minus_mu_t"], s[0])
     _decayed_max(xp, n, g, c["nu"], s[0])
     xp.add(n, c["e"], out=s[1])
-    xp.multiply(m, c["c_m"], out=s[0])
-    _apply(theta, s[0], s[1])
+    _apply_scaled(xp, theta, m, c["c_m"], s)
 
 
 def maxaprop(xp, theta, g, m, n, s, c, inside):
+    """n ← max(ν n, |g|); θ ← θ − η g / (n + ε)."""
     _decayed_max(xp, n, g, c["nu"], s[0])
     xp.add(n, c["e"], out=s[1])
-    xp.multiply(g, c["c_g"], out=s[0])
-    _apply(theta, s[0], s[1])
+    _apply_scaled(xp, theta, g, c["c_g"], s)
 
 
 def _nesterov_numerator(xp, g, m, c, s):
@@ -127,6 +136,7 @@ def _nesterov_numerator(xp, g, m, c, s):
 
 
 def nadam(xp, theta, g, m, n, s, c, inside):
+    """m ← μ m + (1 − μ) g; n ← ν n + (1 − ν) g²; θ ← θ − (c_g g + c_m m) / root(n, e)."""
     _average(xp, m, g, c["mu"], c["one_minus_mu"], s[0])
     _average_square(xp, n, g, c["nu"], c["one_minus_nu"], s[0])
     _root(xp, n, c["e"], inside, out=s[1])
@@ -135,6 +145,7 @@ def nadam(xp, theta, g, m, n, s, c, inside):
 
 
 def nadamax(xp, theta, g, m, n, s, c, inside):
+    """m ← μ m + (1 − μ) g; n ← max(ν n, |g|); θ ← θ − (c_g g + c_m m) / (n + ε)."""
     _average(xp, m, g, c["mu"], c["one_minus_mu"], s[0])
     _decayed_max(xp, n, g, c["nu"], s[0])
     xp.add(n, c["e"], out=s[1])
