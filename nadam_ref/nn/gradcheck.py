@@ -3,7 +3,7 @@ r"""Gradient checking by central differences, in float64.
 .. math:: \frac{\partial f}{\partial x_i} \approx \frac{f(x + h e_i) - f(x - h e_i)}{2h}
 
 has error :math:`O(h^2)` (Taylor), against :math:`O(h)` for the one-sided difference. With float64 and
-:math:`h = 10^{-6}` the truncation error (:math:`\sim h^2`) and the rounding error (:math:`\sim 10^{-16}|f|/h`)
+:math:`h = 10^{-5}` the truncation error (:math:`\sim h^2`) and the rounding error (:math:`\sim 10^{-16}|f|/h`)
 are both far below the 1e-7 relative error a correct backward pass reaches.
 
 Kinks (ReLU at 0, ties in max-pooling) make the difference quotient wrong when :math:`x \pm h` straddles one
@@ -21,7 +21,7 @@ from __future__ import annotations
 from ..backend import array_module, to_host
 
 
-def numerical_gradient(f, x, h: float = 1e-6):
+def numerical_gradient(f, x, h: float = 1e-5):
     """Central-difference gradient of the scalar function ``f()`` with respect to the array ``x``.
 
     ``x`` is perturbed in place, one entry at a time, and restored; ``f`` must read it (a closure over ``x``
@@ -57,7 +57,7 @@ def rel_error(analytic, numeric) -> float:
     return 0.0 if scale == 0.0 else diff / scale
 
 
-def check_function(f, arrays: dict, analytic: dict, h: float = 1e-6) -> dict:
+def check_function(f, arrays: dict, analytic: dict, h: float = 1e-5) -> dict:
     """Relative error of ``analytic[name]`` against the numerical gradient of ``f()`` for every array in
     ``arrays`` (a dict name → float64 array that ``f`` reads)."""
     errors = {}
@@ -68,7 +68,7 @@ def check_function(f, arrays: dict, analytic: dict, h: float = 1e-6) -> dict:
     return errors
 
 
-def check_layer(forward, backward, inputs: dict, rng, h: float = 1e-6) -> dict:
+def check_layer(forward, backward, inputs: dict, rng, h: float = 1e-5) -> dict:
     r"""Check one forward/backward pair on float64 ``inputs`` (a dict of named arrays, passed as keywords).
 
     The scalar checked is :math:`f = \sum \mathrm{out} \odot \delta` for a fixed random :math:`\delta`, whose
@@ -88,7 +88,7 @@ def check_layer(forward, backward, inputs: dict, rng, h: float = 1e-6) -> dict:
     return check_function(f, inputs, analytic, h)
 
 
-def check_model(model, batch, h: float = 1e-6, names=None) -> dict:
+def check_model(model, batch, h: float = 1e-5, names=None) -> dict:
     """Whole-model check: every entry of every parameter (or of ``names``) against ``model.loss_and_grads``.
     The model must be float64 (build it with ``dtype="float64"``). Returns {param name: relative error}."""
     _, grads = model.loss_and_grads(batch)
@@ -100,7 +100,7 @@ def check_model(model, batch, h: float = 1e-6, names=None) -> dict:
     return check_function(f, chosen, grads, h)
 
 
-def relu_kink_crossed(x, h: float = 1e-6) -> bool:
+def relu_kink_crossed(x, h: float = 1e-5) -> bool:
     """True when some entry of ``x`` lies within ``h`` of ReLU's kink at 0, where a central difference lies."""
     xp = array_module(x)
     return bool((xp.abs(x) < h).any())

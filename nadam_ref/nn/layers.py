@@ -98,14 +98,15 @@ def conv2d_forward(x, W, b):
     return out.reshape(N, H, Wd, F), (x.shape, cols, W)
 
 
-def conv2d_backward(dout, cache):
+def conv2d_backward(dout, cache, input_grad: bool = True):
     r"""Gradients of :func:`conv2d_forward`: :math:`\partial W = \mathrm{cols}^\top \delta`,
-    :math:`\partial x = \mathrm{col2im}(\delta W^\top)`, :math:`\partial b = \sum \delta`. Returns ``(dx, dW, db)``."""
+    :math:`\partial x = \mathrm{col2im}(\delta W^\top)`, :math:`\partial b = \sum \delta`. Returns ``(dx, dW, db)``;
+    ``dx`` is None with ``input_grad=False`` (a first layer, whose input is the data, needs no gradient)."""
     x_shape, cols, W = cache
     kh, kw, C, F = W.shape
     dout2d = dout.reshape(-1, F)
     dW = (cols.T @ dout2d).reshape(W.shape)
-    dx = col2im(dout2d @ W.reshape(kh * kw * C, F).T, x_shape, kh, kw)
+    dx = col2im(dout2d @ W.reshape(kh * kw * C, F).T, x_shape, kh, kw) if input_grad else None
     return dx, dW, dout2d.sum(axis=0)
 
 
