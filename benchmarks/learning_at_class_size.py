@@ -1,13 +1,16 @@
-"""Does each model at ``class`` size learn, with Adam, in a short run on the shipped data? And how long does it take?
+"""Does each model at ``class`` size learn, with Adam, in a short run on the shipped data? And how long does
+it take?
 
     python benchmarks/learning_at_class_size.py [--steps-scale 1.0] [--threads 2] [--json out.json]
 
 Prints, per model: the number before training, after training, the reference it must beat, and the wall time.
 
 * cnn: test accuracy on the shipped MNIST split (1,000 images; chance is 10%);
-* lstm_lm: validation perplexity on Tiny Shakespeare against the unigram perplexity of the same split under the
+* lstm_lm: validation perplexity on Tiny Shakespeare against the unigram perplexity of the same split under
+the
   training-split word frequencies;
-* word2vec: the paper's analogy metric (mean (1 - cos)/2, lower is better) before and after, with its coverage.
+* word2vec: the paper's analogy metric (mean (1 - cos)/2, lower is better) before and after, with its
+coverage.
 """
 
 from __future__ import annotations
@@ -82,7 +85,8 @@ def train_lstm_lm(steps, seed=0):
         _, grads = model.loss_and_grads(model.make_batch(x[i], y[i], state))
         state = model.last_state
         opt.step(grads)
-    return {"model": "lstm_lm", "metric": "valid perplexity", "before": before, "after": perplexity(model, xv, yv),
+    after = perplexity(model, xv, yv)
+    return {"model": "lstm_lm", "metric": "valid perplexity", "before": before, "after": after,
             "reference": unigram, "reference_name": "unigram perplexity", "steps": steps,
             "epochs": steps / len(x), "vocab": len(corpus.vocab)}
 
@@ -127,7 +131,8 @@ def main(argv=None) -> int:
         results.append(r)
         extra = {k: r[k] for k in ("epochs", "coverage", "questions", "vocab", "train_images") if k in r}
         print(f"{name:<9} {r['metric']:<18} before {r['before']:.4f}  after {r['after']:.4f}  "
-              f"({r['reference_name']}: {r['reference']:.4f})  {r['steps']} steps, {r['seconds']:.1f} s  {extra}",
+              f"({r['reference_name']}: {r['reference']:.4f})  {r['steps']} steps, {r['seconds']:.1f} s  "
+              f"{extra}",
               flush=True)
     if args.json:
         with open(args.json, "w") as f:
