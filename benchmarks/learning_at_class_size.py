@@ -32,22 +32,29 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def train_cnn(steps, seed=0):
+def adam_on_random_batches(model, inputs, targets, steps, lr, seed):
+    """``steps`` Adam steps, each on a batch drawn with replacement from the pairs (inputs[i], targets[i])."""
     import numpy as np
 
-    from nadam_ref import Optimizer, data, models
+    from nadam_ref import Optimizer
+
+    opt = Optimizer("adam", model.params, lr=lr)
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
+        idx = rng.integers(0, len(targets), model.config["batch"])
+        _, grads = model.loss_and_grads(model.make_batch(inputs[idx], targets[idx], rng))
+        opt.step(grads)
+
+
+def train_cnn(steps, seed=0):
+
+    from nadam_ref import data, models
 
     splits = data.load_mnist()
     (x, y), (x_test, y_test) = splits["train"], splits["test"]
     model = models.build("cnn", "class", seed=seed)
     before = model.evaluate(x_test, y_test)["accuracy"]
-    opt = Optimizer("adam", model.params, lr=1e-3)
-    rng = np.random.default_rng(seed)
-    B = model.config["batch"]
-    for _ in range(steps):
-        idx = rng.integers(0, len(y), B)
-        _, grads = model.loss_and_grads(model.make_batch(x[idx], y[idx], rng))
-        opt.step(grads)
+    adam_on_random_batches(model, x, y, steps, lr=1e-3, seed=seed)
     after = model.evaluate(x_test, y_test)
     return {"model": "cnn", "metric": "test accuracy", "before": before, "after": after["accuracy"],
             "reference": 0.1, "reference_name": "chance", "steps": steps, "train_images": len(y)}
@@ -92,27 +99,20 @@ def train_lstm_lm(steps, seed=0):
 
 
 def train_word2vec(steps, seed=0):
-    import numpy as np
 
-    from nadam_ref import Optimizer, data, models
+    from nadam_ref import data, models
 
     corpus = data.load_corpus("tinyshakespeare", vocab_size=3000)
     questions = data.load_analogies()
     model = models.build("word2vec", "class", seed=seed, vocab=len(corpus.vocab), counts=corpus.vocab.counts)
     centre, context = data.skipgram_pairs(corpus.train, window=1)
     before = data.analogy_metric(model.embeddings(), corpus.vocab, questions)
-    opt = Optimizer("adam", model.params, lr=3e-3)
-    rng = np.random.default_rng(seed)
-    B = model.config["batch"]
-    for _ in range(steps):
-        idx = rng.integers(0, len(centre), B)
-        _, grads = model.loss_and_grads(model.make_batch(centre[idx], context[idx], rng))
-        opt.step(grads)
+    adam_on_random_batches(model, centre, context, steps, lr=3e-3, seed=seed)
     after = data.analogy_metric(model.embeddings(), corpus.vocab, questions)
     return {"model": "word2vec", "metric": "analogy (1-cos)/2", "before": before["metric"],
             "after": after["metric"], "reference": before["metric"], "reference_name": "initial embeddings",
             "coverage": after["coverage"], "questions": after["used"], "steps": steps,
-            "epochs": steps * B / len(centre)}
+            "epochs": steps * model.config["batch"] / len(centre)}
 
 
 RUNS = {"cnn": (train_cnn, 300), "lstm_lm": (train_lstm_lm, 600), "word2vec": (train_word2vec, 4000)}

@@ -83,8 +83,9 @@ def child(args) -> None:
                 fn()
                 times[side].append(time.perf_counter() - start)
         ms = {side: 1e3 * median(t) for side, t in times.items()}
-        rows.append({"model": name, "threads": threads, "nadam_ref_ms": ms["nadam_ref"], "torch_ms": ms["torch"],
-                     "ratio": ms["nadam_ref"] / ms["torch"], "repeats": args.repeats})
+        rows.append({"model": name, "threads": threads, "nadam_ref_ms": ms["nadam_ref"],
+                     "torch_ms": ms["torch"], "ratio": ms["nadam_ref"] / ms["torch"],
+                     "repeats": args.repeats})
     print(json.dumps(rows))
 
 
