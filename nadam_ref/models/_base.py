@@ -2,8 +2,8 @@
 
 A model owns ``params`` (dict name → array, updated in place by whatever trains it) and knows nothing of
 optimizers. ``loss_and_grads(batch)`` is a pure function of the parameters and the batch: every random choice
-(dropout masks, noise words) is drawn when the batch is made (``make_batch``/``example_batch``) and travels in
-it.
+(dropout masks, noise words) is drawn when the batch is made (``make_batch``, ``example_batch``) and
+travels in it.
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ batch carries its initial state (``h0``, ``c0``, each ``(layers, B, H)``; zeros 
 leaves the final state in :attr:`LSTMLM.last_state` for the caller to pass on, so ``loss_and_grads`` stays a
 pure function of the parameters and the batch.
 
-Sizes: ``class`` is 2 layers of 64 cells on a 3k-word vocabulary (Tiny Shakespeare); ``tiny`` is for gradient
-checks.
+Sizes: ``class`` is 2 layers of 64 cells on a 3k-word vocabulary (Tiny Shakespeare); ``tiny`` is for
+gradient checks.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from ._base import Model
 
 class LSTMLM(Model):
     name = "lstm_lm"
+    #: The final ``(h, c)`` of the last forward pass, each ``(layers, B, H)``; None before the first.
+    last_state = None
     CONFIGS = {
         "tiny": dict(vocab=11, hidden=4, layers=2, steps=3, batch=2, init_scale=0.5, forget_bias=0.0,
                      l2=1e-3),
@@ -50,7 +52,6 @@ class LSTMLM(Model):
             params[f"lstm{layer}_b"] = init.uniform((4 * H,), s)
         params["softmax_W"] = init.uniform((H, V), s)
         params["softmax_b"] = init.uniform((V,), s)
-        self.last_state = None
         return params
 
     @property

@@ -1,5 +1,4 @@
-r"""The paper's word2vec: skip-gram with a context of one word on each side, trained by NCE, with column
-dropout.
+r"""The paper's word2vec: skip-gram, one context word on each side, trained by NCE, with column dropout.
 
 .. code-block:: text
 

@@ -44,8 +44,8 @@ def numerical_gradient(f, x, h: float = 1e-5):
 
 
 def rel_error(analytic, numeric) -> float:
-    r"""Relative error of two gradients of one array, :math:`\lVert a - n\rVert / (\lVert a\rVert + \lVert
-    n\rVert)`.
+    r"""Relative error of two gradients of one array,
+    :math:`\lVert a - n\rVert / (\lVert a\rVert + \lVert n\rVert)`.
 
     Measured over the whole array rather than entry by entry, so an entry that is exactly zero in one and
     1e-11 in the other (rounding) does not count as a 100% error; both zero gives 0.
@@ -74,8 +74,8 @@ def check_layer(forward, backward, inputs: dict, rng, h: float = 1e-5) -> dict:
 
     The scalar checked is :math:`f = \sum \mathrm{out} \odot \delta` for a fixed random :math:`\delta`, whose
     gradient with respect to the output is exactly :math:`\delta`, so ``backward(δ, cache)`` must return its
-    gradients; ``backward`` returns them as a tuple in the order of ``inputs``. Returns {name: relative
-    error}.
+    gradients; ``backward`` returns them as a tuple in the order of ``inputs``.
+    Returns {name: relative error}.
     """
     xp = array_module(*inputs.values())
     out, cache = forward(**inputs)

@@ -18,8 +18,7 @@ from ..backend import array_module, scatter_add, sliding_windows
 def affine_forward(x, W, b):
     r"""Fully connected layer :math:`y = x W + b`.
 
-    ``x`` is ``(N, D)``, ``W`` is ``(D, M)``, ``b`` is ``(M,)``; returns ``y`` of shape ``(N, M)`` and the
-    cache.
+    ``x`` is ``(N, D)``, ``W`` is ``(D, M)``, ``b`` is ``(M,)``; returns ``y`` ``(N, M)`` and the cache.
     """
     return x @ W + b, (x, W)
 
@@ -159,8 +158,7 @@ def dropout_mask(rng, shape, p: float, dtype="float64"):
 
 def column_dropout_mask(rng, n_columns: int, p: float = 0.5, dtype="float64"):
     """The paper's word2vec dropout: each of the ``n_columns`` embedding columns (coordinates) is dropped with
-    probability ``p`` for the whole batch. Shape ``(1, n_columns)``, so it broadcasts over the rows of a
-    batch."""
+    probability ``p`` for the whole batch. Shape ``(1, n_columns)``: it broadcasts over a batch's rows."""
     return dropout_mask(rng, (1, n_columns), p, dtype)
 
 

@@ -35,8 +35,8 @@ def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b, forget_bias: float = 0.0):
 
 
 def lstm_step_backward(dh, dc, cache):
-    r"""Gradients of one step, given :math:`\partial h_t` and :math:`\partial c_t` from above and from the
-    future.
+    r"""Gradients of one step, given :math:`\partial h_t` and :math:`\partial c_t` (from above and from
+    the future).
 
     :math:`\partial c_t` collects both paths into the cell: directly, and through :math:`h_t = o\tanh c_t`.
     Returns ``(dx, dh_prev, dc_prev, dWx, dWh, db)``.

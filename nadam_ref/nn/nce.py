@@ -1,5 +1,4 @@
-r"""Noise-contrastive estimation (NCE) for word2vec, with noise words from the unigram distribution to the
-3/4.
+r"""Noise-contrastive estimation (NCE) for word2vec, noise words drawn from the unigram distribution^0.75.
 
 **Which variant, and why.** The paper trained TensorFlow's built-in word2vec model, whose loss is
 ``tf.nn.nce_loss``: binary logistic regression that tells the true context word from ``k`` noise words, with
