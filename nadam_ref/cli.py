@@ -16,6 +16,7 @@ COMMANDS = {
     "trace": ("nadam_ref.commands.trace_cmd", "print each line of a rule's box with its values, step by step"),
     "demo": ("nadam_ref.commands.demo_cmd", "the main demo that `make demo` runs"),
     "bench": ("nadam_ref.commands.bench_cmd", "time the update step against torch.optim and memory bandwidth"),
+    "data": ("nadam_ref.commands.data_cmd", "download the full data sets, or show what data is available"),
 }
 
 
