@@ -25,6 +25,8 @@ from ._base import Model
 
 class CNN(Model):
     name = "cnn"
+    #: The layer functions; ``model.layers = nadam_ref.nn.fast.FastLayers()`` swaps in the fast conv and pool.
+    layers = nn
     CONFIGS = {
         "tiny": dict(image=8, kernel=3, conv1=2, conv2=3, fc=6, classes=10, batch=3, dropout=0.5,
                      l2=5e-4),
@@ -78,6 +80,7 @@ class CNN(Model):
     # -- forward and backward --------------------------------------------------------------------------------
 
     def _logits(self, x, mask):
+        nn = self.layers
         p = self.params
         h, c1 = nn.conv2d_forward(x, p["conv1_W"], p["conv1_b"])
         h, r1 = nn.relu_forward(h)
@@ -96,6 +99,7 @@ class CNN(Model):
 
     def loss_and_grads(self, batch):
         """Cross-entropy (mean over the batch) plus L2 on the fc layers, and every parameter's gradient."""
+        nn = self.layers
         x, y, mask = self._inputs(batch)
         logits, (c1, r1, p1, c2, r2, p2, pooled_shape, f1, r3, d, f2) = self._logits(x, mask)
         data_loss, ce = nn.softmax_cross_entropy_forward(logits, y)

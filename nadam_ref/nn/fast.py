@@ -1,0 +1,141 @@
+r"""Fast variants of the convolution and max-pool layers, tested equal to the readable ones in ``layers.py``.
+
+The readable convolution builds its patch matrix by transposing a 6-D window view (a strided gather),
+and its backward adds the patch gradients back through strided slabs. Here the patch matrix is built
+*channel-first*, :math:`\mathrm{cols}^\top` of shape ``(kh·kw·C, N·H·W)``, one contiguous slab copy per kernel
+offset, into buffers kept across steps (Caffe's layout):
+
+.. math::
+   y = \mathrm{cols}\, W_{2d} + b, \qquad
+   \partial W_{2d} = \mathrm{cols}^\top \delta, \qquad
+   \partial\mathrm{cols}^\top = W_{2d}\, \delta^\top
+
+so all three products are single GEMMs on contiguous operands (BLAS takes the transposes as flags), and
+``col2im`` adds contiguous slabs. Max-pooling compares the four strided views of each 2×2 block instead of
+copying the blocks out, and keeps the winner as an int8 index (first maximum wins, as in the readable layer).
+
+A layer's buffers are keyed by its weight array and input shape, and hold its last forward pass: call a
+layer's backward before its next forward (as a training step does). :class:`FastLayers` is a drop-in for the
+``nadam_ref.nn`` namespace that a model can use (``model.layers = FastLayers()``).
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from ..backend import array_module
+from .layers import same_padding
+
+
+class Buffers:
+    """Arrays kept across steps, keyed by (layer weight, role, shape, dtype)."""
+
+    def __init__(self):
+        self._held = {}
+
+    def get(self, owner, role, shape, like, zero=False):
+        """An array of ``shape`` and ``like``'s dtype and backend; ``zero`` fills it with zeros when created."""
+        key = (id(owner), role, tuple(shape), str(like.dtype))
+        held = self._held.get(key)
+        if held is None or held[0] is not owner:  # the id of a freed weight may come back for a new one
+            xp = array_module(like)
+            held = (owner, (xp.zeros if zero else xp.empty)(shape, dtype=like.dtype))
+            self._held[key] = held
+        return held[1]
+
+
+def _padded_channels_first(x, kh, kw, buffer):
+    """``x`` (N, H, W, C) into ``buffer`` (C, N, H + kh − 1, W + kw − 1), whose zero border is the 'SAME' padding."""
+    N, H, W, C = x.shape
+    (top, _), (left, _) = same_padding(kh), same_padding(kw)
+    xp = array_module(x)
+    xp.copyto(buffer[:, :, top:top + H, left:left + W], x.transpose(3, 0, 1, 2))
+    return buffer
+
+
+def conv2d_forward(x, W, b, buffers: Buffers | None = None):
+    """Same as :func:`nadam_ref.nn.layers.conv2d_forward`, by the channel-first patch matrix."""
+    buffers = buffers or Buffers()
+    N, H, Wd, C = x.shape
+    kh, kw, C_in, F = W.shape
+    if C_in != C:
+        raise ValueError(f"conv2d: input has {C} channels, kernel expects {C_in}")
+    padded = _padded_channels_first(x, kh, kw, buffers.get(W, "padded", (C, N, H + kh - 1, Wd + kw - 1), x,
+                                                           zero=True))
+    cols_t = buffers.get(W, "cols_t", (kh, kw, C, N, H, Wd), x)
+    for i in range(kh):
+        for j in range(kw):
+            cols_t[i, j] = padded[:, :, i:i + H, j:j + Wd]
+    cols_t = cols_t.reshape(kh * kw * C, N * H * Wd)
+    out = cols_t.T @ W.reshape(kh * kw * C, F)
+    out += b
+    return out.reshape(N, H, Wd, F), (x.shape, cols_t, W, buffers)
+
+
+def conv2d_backward(dout, cache, input_grad: bool = True):
+    """Same as :func:`nadam_ref.nn.layers.conv2d_backward`: three GEMMs, then contiguous slab additions."""
+    xp = array_module(dout)
+    (N, H, Wd, C), cols_t, W, buffers = cache
+    kh, kw, _, F = W.shape
+    dout2d = dout.reshape(-1, F)
+    dW = (cols_t @ dout2d).reshape(W.shape)
+    db = dout2d.sum(axis=0)
+    if not input_grad:
+        return None, dW, db
+    dcols_t = xp.matmul(W.reshape(kh * kw * C, F), dout2d.T, out=cols_t)  # cols are spent: reuse them
+    dcols_t = dcols_t.reshape(kh, kw, C, N, H, Wd)
+    dpadded = buffers.get(W, "dpadded", (C, N, H + kh - 1, Wd + kw - 1), dout)
+    dpadded.fill(0)
+    for i in range(kh):
+        for j in range(kw):
+            dpadded[:, :, i:i + H, j:j + Wd] += dcols_t[i, j]
+    (top, _), (left, _) = same_padding(kh), same_padding(kw)
+    dx = dpadded[:, :, top:top + H, left:left + Wd].transpose(1, 2, 3, 0)
+    return xp.ascontiguousarray(dx), dW, db
+
+
+def _corners(x):
+    """The four strided views x[:, p::2, q::2] of a 2×2 pooling, in the readable layer's window order."""
+    return [x[:, p::2, q::2] for p in (0, 1) for q in (0, 1)]
+
+
+def max_pool_forward(x):
+    """Same as :func:`nadam_ref.nn.layers.max_pool_forward`, without copying the blocks out."""
+    xp = array_module(x)
+    N, H, W, C = x.shape
+    if H % 2 or W % 2:
+        raise ValueError(f"max_pool 2×2/2 needs even height and width, got {H}×{W}")
+    a, b, c, d = _corners(x)
+    out = xp.maximum(xp.maximum(a, b), xp.maximum(c, d))
+    winner = xp.full(out.shape, 3, dtype="int8")  # the first corner equal to the max wins, as argmax does
+    for k, corner in zip((2, 1, 0), (c, b, a), strict=True):
+        xp.copyto(winner, k, where=corner == out)
+    return out, (x.shape, winner)
+
+
+def max_pool_backward(dout, cache):
+    """Same as :func:`nadam_ref.nn.layers.max_pool_backward`: each block's gradient to its winner."""
+    xp = array_module(dout)
+    shape, winner = cache
+    dx = xp.empty(shape, dtype=dout.dtype)
+    for k, corner in enumerate(_corners(dx)):  # every element is written once: no zero fill first
+        xp.multiply(dout, winner == k, out=corner)
+    return dx
+
+
+class FastLayers(SimpleNamespace):
+    """The ``nadam_ref.nn`` layer functions with the fast convolution and pooling, sharing one :class:`Buffers`.
+
+    A model that calls its layers through an attribute (``self.layers.conv2d_forward``) switches with
+    ``model.layers = FastLayers()``.
+    """
+
+    def __init__(self):
+        from .. import nn as package  # the readable namespace, at call time (it does not import this module)
+
+        buffers = Buffers()
+        names = {name: getattr(package, name) for name in package.__all__}
+        names.update(buffers=buffers, conv2d_forward=lambda x, W, b: conv2d_forward(x, W, b, buffers),
+                     conv2d_backward=conv2d_backward, max_pool_forward=max_pool_forward,
+                     max_pool_backward=max_pool_backward)
+        super().__init__(**names)
