@@ -52,6 +52,17 @@ def markdown(result: dict) -> str:
                 for name, mem in r["memory"].items():
                     lines.append(f"| {r['size']:.0e} | {r['rule']} | {name} | {mem['resident_mb']} | "
                                  f"{mem['step_peak_extra_mb']} |")
+        if run.get("models"):
+            lines += ["", "Model steps (forward + backward, paper size, float32), ms; ratio > 1: slower than torch.",
+                      "",
+                      "| model | nadam_ref | nadam_ref fast | torch | nadam_ref/torch | fast/torch | "
+                      "step peak extra MB (ours / fast / torch) |", "|---|---|---|---|---|---|---|"]
+            for r in run["models"]:
+                ms, ratio, mem = r["median_ms"], r["ratios"], r["step_peak_extra_mb"]
+                lines.append(f"| {r['model']} | {_ms(ms.get('nadam_ref'))} | {_ms(ms.get('nadam_ref fast'))} | "
+                             f"{_ms(ms.get('torch'))} | {_ratio(ratio, 'nadam_ref / torch')} | "
+                             f"{_ratio(ratio, 'nadam_ref fast / torch')} | "
+                             f"{mem.get('nadam_ref')} / {mem.get('nadam_ref fast', '–')} / {mem.get('torch', '–')} |")
         lines.append("")
     return "\n".join(lines)
 

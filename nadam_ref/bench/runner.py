@@ -1,10 +1,11 @@
-"""Run the update-step benchmark: one child process per thread count, workloads interleaved, medians.
+"""Run the benchmark: one child process per thread count, workloads interleaved, medians.
 
 For each (size, rule) the child builds every implementation of that rule plus the bandwidth probe, warms them up,
 then times them in turns, ``repeats`` rounds, so a slow moment of a shared machine hits all of them alike. It
 reports medians (and minima), the bandwidth measured by the in-place add in the same rounds (its best round, as
 STREAM reports), the bound that
 bandwidth puts on the step (:func:`workloads.traffic_bytes` / bandwidth), and, at the largest size, peak memory.
+Then the models' forward + backward steps against torch (:mod:`nadam_ref.bench.model_steps`), on the CPU.
 
 The thread count is fixed in the child's environment (``OMP_NUM_THREADS`` & co.) before NumPy or torch load, and
 ``torch.set_num_threads``. ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE`` are removed from the child's
@@ -92,10 +93,17 @@ def child(config: dict) -> dict:
                 impls = ("reference", "fused")
             results.append(time_group(xp, torch, rule, size, impls, config["repeats"],
                                       measure_memory=size == largest and config["device"] == "cpu"))
+    model_results = []
+    if config["device"] == "cpu":
+        from . import model_steps
+
+        for name in config.get("models", ()):
+            model_results.append(model_steps.time_model(torch, name, config["repeats"],
+                                                        lambda step: _mb(_step_peak(step, xp))))
     return {"threads": threads, "device": config["device"], "blas": _blas_info(),
             "load_average": {"before": load_before, "after": _load()},
             "torch": None if torch is None else {"version": torch.__version__, "threads": torch.get_num_threads()},
-            "results": results}
+            "results": results, "models": model_results}
 
 
 def _load():
@@ -145,7 +153,8 @@ def time_group(xp, torch, rule, size, impls, repeats, measure_memory) -> dict:
         work.step()
         backend.synchronize(xp)
         if measure_memory:
-            memory[name] = {"resident_mb": _mb(_rss() - before), "step_peak_extra_mb": _mb(_step_peak(work, xp))}
+            memory[name] = {"resident_mb": _mb(_rss() - before),
+                            "step_peak_extra_mb": _mb(_step_peak(work.step, xp))}
         built.append(work)
     probes = [workloads.stream_add(backend.to_device(theta0.copy(), xp), g)]
     if torch is not None:
@@ -201,13 +210,13 @@ def _rss() -> int:
     return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) * 1024
 
 
-def _step_peak(work, xp) -> int | None:
-    """Extra resident memory at the peak of one step (Linux: reset the high-water mark, step, read it)."""
+def _step_peak(step, xp) -> int | None:
+    """Extra resident memory at the peak of one ``step()`` (Linux: reset the high-water mark, step, read it)."""
     try:
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
         before = _rss()
-        work.step()
+        step()
         backend.synchronize(xp)
         status = open("/proc/self/status").read()
     except OSError:

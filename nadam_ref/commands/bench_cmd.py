@@ -1,6 +1,8 @@
-"""``nadam-ref bench [--json]``: time the update step of every rule against torch.optim and the memory bandwidth.
+"""``nadam-ref bench [--json]``: time the update step of every rule against torch.optim and the memory bandwidth,
+and the models' training steps against torch.
 
-Writes ``<out>/update_step_<device>.json`` and ``.md`` and prints the Markdown table (or, with ``--json``, the JSON).
+Writes ``<out>/update_step_<device>.json`` and ``.md`` and prints the Markdown tables (or, with ``--json``, the
+JSON).
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--rules", default=",".join(RULES), help="rules, comma-separated (default: all)")
     parser.add_argument("--threads", default="1,2", help="thread counts, one child process each (default 1,2)")
     parser.add_argument("--repeats", type=int, default=9, help="interleaved rounds per workload (default 9)")
+    parser.add_argument("--models", default="cnn,lstm_lm,word2vec",
+                        help="models whose forward + backward step to time against torch (CPU only), "
+                             "comma-separated, or 'none' (default: cnn,lstm_lm,word2vec at paper size)")
     parser.add_argument("--device", choices=("cpu", "gpu", "auto"), default="cpu",
                         help="cpu (NumPy vs torch CPU), gpu (CuPy vs torch CUDA), or auto (gpu when one is present)")
     parser.add_argument("--full-below", type=int, default=1_000_000,
@@ -53,8 +58,13 @@ def run(args) -> int:
     if device == "gpu" and not backend.gpu_available():
         raise CLIError("--device gpu: no CUDA device is available here (CuPy "
                        f"{'is not installed' if backend.cupy_module() is None else 'sees no GPU'})")
+    from ..bench.model_steps import MODELS
+
+    chosen = [] if args.models.strip() == "none" else [m.strip() for m in args.models.split(",") if m.strip()]
+    if any(m not in MODELS for m in chosen):
+        raise CLIError(f"--models {args.models!r}: expected some of {', '.join(MODELS)}, or 'none'")
     config = {"sizes": _ints(args.sizes, "sizes"), "rules": rules, "threads": _ints(args.threads, "threads"),
-              "repeats": args.repeats, "device": device, "full_below": args.full_below}
+              "repeats": args.repeats, "device": device, "full_below": args.full_below, "models": chosen}
     result = runner.run(config)
     json_path, md_path = report.write(result, args.out, f"update_step_{device}")
     print(json.dumps(result, indent=1) if args.json else report.markdown(result))

@@ -49,7 +49,7 @@ def test_child_env_drops_the_openblas_overrides_together(monkeypatch):
 def test_bench_command_writes_json_and_markdown(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
     code = cli.main(["bench", "--sizes", "3000", "--rules", "adam,nag_lookahead", "--threads", "1",
-                     "--repeats", "2", "--out", str(tmp_path), "--json"])
+                     "--repeats", "2", "--models", "none", "--out", str(tmp_path), "--json"])
     assert code == 0
     printed = capsys.readouterr().out
     result = json.loads((tmp_path / "update_step_cpu.json").read_text())
@@ -72,6 +72,7 @@ def test_bench_command_writes_json_and_markdown(tmp_path, capsys, monkeypatch):
     (["--sizes", "1e5,-3"], "--sizes"),
     (["--threads", "two"], "--threads"),
     (["--repeats", "0"], "--repeats 0"),
+    (["--models", "cnn,resnet"], "expected some of cnn, lstm_lm, word2vec"),
 ])
 def test_bench_command_rejects_bad_arguments(tmp_path, capsys, argv, message):
     assert cli.main(["bench", "--out", str(tmp_path), *argv]) == 2
@@ -113,3 +114,31 @@ def test_torch_workload_runs_the_same_rule(rule):
         ours.step({"w": g})
     np.testing.assert_allclose(theirs, ours.params["w"], rtol=2e-5, atol=1e-6)
 
+
+
+def test_torch_word2vec_twin_gives_our_loss_and_gradients():
+    torch = pytest.importorskip("torch")
+    from nadam_ref import models
+    from nadam_ref.bench import model_steps
+
+    model = models.build("word2vec", "tiny", seed=3)  # float64
+    batch = model.example_batch(np.random.default_rng(4))
+    loss, grads = model.loss_and_grads(batch)
+    twin = model_steps.torch_word2vec(torch)(model)
+    theirs = twin(*model_steps.word2vec_inputs(torch, batch))
+    theirs.backward()
+    assert theirs.item() == pytest.approx(loss, rel=1e-12)
+    for name in ("embedding", "nce_W", "nce_b"):
+        np.testing.assert_allclose(getattr(twin, name).grad.numpy(), grads[name], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name, expected", [("cnn", {"nadam_ref", "nadam_ref fast", "torch"}),
+                                            ("lstm_lm", {"nadam_ref", "torch"}), ("word2vec", {"nadam_ref", "torch"})])
+def test_model_steps_run_ours_and_torchs(name, expected):
+    torch = pytest.importorskip("torch")
+    from nadam_ref.bench import model_steps
+
+    work = model_steps.steps(torch, name, size="tiny")
+    assert set(work) == expected
+    for step in work.values():
+        step()
