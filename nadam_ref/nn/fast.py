@@ -107,9 +107,12 @@ def max_pool_forward(x):
         raise ValueError(f"max_pool 2×2/2 needs even height and width, got {H}×{W}")
     a, b, c, d = _corners(x)
     out = xp.maximum(xp.maximum(a, b), xp.maximum(c, d))
-    winner = xp.full(out.shape, 3, dtype="int8")  # the first corner equal to the max wins, as argmax does
-    for k, corner in zip((2, 1, 0), (c, b, a), strict=True):
-        xp.copyto(winner, k, where=corner == out)
+    # The first corner equal to the max wins, as argmax does: its index counts the corners before it that lost.
+    lost_a = a != out
+    lost_ab = lost_a & (b != out)
+    lost_abc = lost_ab & (c != out)
+    winner = xp.add(lost_a, lost_ab, dtype="int8")
+    winner += lost_abc
     return out, (x.shape, winner)
 
 
