@@ -232,3 +232,17 @@ def test_finiteness_check_is_not_fooled_by_an_overflowing_sum():
         assert not all_finite(g)
     both = np.array([np.inf, -np.inf], dtype="float32")  # sums to NaN, as it should be refused
     assert not all_finite(both)
+
+
+def test_parameters_of_both_dtypes_share_one_workspace():
+    rng = np.random.default_rng(11)
+    params = {"single": rng.standard_normal(1000).astype("float32"), "double": rng.standard_normal(70)}
+    reference = nadam_ref.Optimizer("adamax", {k: v.copy() for k, v in params.items()})
+    fused = nadam_ref.Optimizer("adamax", params, impl="fused")
+    for _ in range(6):
+        g = {k: rng.standard_normal(v.shape).astype(v.dtype) for k, v in params.items()}
+        reference.step(g)
+        fused.step(g)
+    for name, dtype in (("single", "float32"), ("double", "float64")):
+        assert fused.params[name].dtype == dtype
+        assert_close(fused.params[name], reference.params[name], dtype)
