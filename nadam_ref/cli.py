@@ -15,7 +15,7 @@ COMMANDS = {
     "rules": ("nadam_ref.commands.rules_cmd", "list the update rules with their boxes and defaults"),
     "trace": ("nadam_ref.commands.trace_cmd", "print each line of a rule's box with its values, step by step"),
     "demo": ("nadam_ref.commands.demo_cmd", "the main demo that `make demo` runs"),
-    "bench": ("nadam_ref.commands.bench_cmd", "time the update step against torch.optim and memory bandwidth"),
+    "bench": ("nadam_ref.commands.bench_cmd", "update step vs torch.optim and memory bandwidth; model steps vs torch"),
     "data": ("nadam_ref.commands.data_cmd", "download the full data sets, or show what data is available"),
 }
 
