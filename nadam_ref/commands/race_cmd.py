@@ -112,20 +112,18 @@ def run(args) -> int:
 
     written = []
     with staged_files(out) as stage:
-        if args.format != "png":
+        if args.format == "gif":
+            with tqdm(total=len(plots.frame_steps(steps, args.frames)), desc="drawing frames", unit="frame") as bar:
+                plots.save_gif(surface, results, steps, os.path.join(stage, "race.gif"), frames=args.frames,
+                               progress=bar.update)
+            written.append("race.gif")
+        elif args.format == "html":
             anim = plots.animate(surface, results, steps, frames=args.frames)
-            try:
-                with tqdm(total=anim.frame_count, desc="drawing frames", unit="frame") as bar:
-                    if args.format == "gif":
-                        plots.save_gif(anim, os.path.join(stage, "race.gif"), progress=lambda i, n: bar.update())
-                        written.append("race.gif")
-                    else:
-                        page = _html_page(surface, plots.jshtml(anim))
-                        bar.update(anim.frame_count)
-                        atomic_write_text(os.path.join(stage, "race.html"), page)
-                        written.append("race.html")
-            finally:
-                del anim  # its figure lives outside pyplot; dropping the animation frees it
+            with tqdm(total=len(anim.frame_steps), desc="drawing frames", unit="frame") as bar:
+                page = _html_page(surface, plots.jshtml(anim))
+                bar.update(len(anim.frame_steps))
+            atomic_write_text(os.path.join(stage, "race.html"), page)
+            written.append("race.html")
         plots.save_final_frame(surface, results, steps, os.path.join(stage, "race.png"))
         plots.loss_figure(surface, results).savefig(os.path.join(stage, "loss.png"), dpi=plots.PNG_DPI)
         written += ["race.png", "loss.png"]

@@ -54,10 +54,14 @@ def plot_update_field(surface: Surface, rule: str, lr: float, resolution: int = 
     ax = fig.add_subplot()
     draw_surface(ax, surface)
     positive = length[length > 0]
-    norm = LogNorm(positive.min(), positive.max()) if positive.size and positive.min() < positive.max() else None
-    arrows = ax.quiver(x, y, u * unit, v * unit, length, norm=norm, cmap="viridis", pivot="mid",
-                       angles="xy", scale=resolution * 1.1)
-    fig.colorbar(arrows, ax=ax, label="step length |Δθ| per step")
+    varied = positive.size > 0 and positive.max() > 1.05 * positive.min()
+    arrows = ax.quiver(x, y, u * unit, v * unit, length, norm=LogNorm(positive.min(), positive.max()) if varied
+                       else None, cmap="viridis", pivot="mid", angles="xy", scale=resolution * 1.1)
+    if varied:
+        fig.colorbar(arrows, ax=ax, label="step length |Δθ| per step")
+    else:  # every arrow as long as the next (an adaptive rule's first step): a colour bar would say nothing
+        ax.text(0.02, 0.02, f"every step ≈ {float(positive.max()) if positive.size else 0.0:.3g} long",
+                transform=ax.transAxes, fontsize=8, bbox={"facecolor": "white", "alpha": 0.85})
     ax.set_title(f"{rule} (η={lr:g}) on {surface.title}: mean update over {steps} step(s)", fontsize=10)
     return fig
 
@@ -113,7 +117,7 @@ def plot_bias_corrections(steps: int = 10_000, mu: float = schedules.PAPER_MU, n
     t = factors.pop("t")
     fig = new_figure(7, 4.2)
     ax = fig.add_subplot()
-    for (name, values), style in zip(factors.items(), ("-", "--", ":", "-.")):
+    for (name, values), style in zip(factors.items(), ("-", "--", ":", "-."), strict=False):
         ax.loglog(t, values, style, label=name)
     ax.set(xlabel="t", ylabel="factor", title=f"bias-correction factors (μ = {mu}, ν = {nu})")
     ax.grid(True, which="both", alpha=0.3)
@@ -161,7 +165,7 @@ def plot_effective_step_sizes(surface: Surface, lrs: dict, steps: int, start=Non
         for k, ax in enumerate(axes):
             ax.semilogy(numpy.arange(1, steps + 1), sizes[:, k], color=colour, linestyle=style,
                         label=f"{rule} η={lr:g}")
-    for ax, coord in zip(axes, "xy"):
+    for ax, coord in zip(axes, "xy", strict=False):
         ax.set(xlabel="step t", title=f"effective step size along {coord} on {surface.title}")
         ax.grid(True, which="major", alpha=0.3)
     axes[0].set_ylabel("η / denominator")
@@ -219,7 +223,8 @@ def plot_momentum_rate_map(curvatures=(0.2, 4.0), nesterov: bool = False):
             label=f"fastest: η={lrs[best[1]]:.3f}, μ={mus[best[0]]:.3f}, rate {rate[best]:.3f}")
     fig.colorbar(mesh, ax=ax, label="rate: error shrinks by this factor per step")
     name = "NAG (Algorithm 7)" if nesterov else "momentum (Algorithm 2)"
-    ax.set(xlabel="learning rate η", ylabel="momentum μ",
-           title=f"{name} on eigenvalues {tuple(curvatures)}; white: diverges")
+    ax.set_xlabel("learning rate η")
+    ax.set_ylabel("momentum μ")
+    ax.set_title(f"{name}, Hessian eigenvalues {tuple(curvatures)}\nwhite: diverges", fontsize=9)
     ax.legend(fontsize=8, loc="lower right")
     return fig
