@@ -33,11 +33,12 @@ def add_arguments(parser):
     parser.add_argument("--rules", default=",".join(rules.PAPER_RULES),
                         help="comma-separated rule names (default: the paper's nine)")
     parser.add_argument("--steps", type=int, default=None, help="steps per rule (default: the surface's)")
-    parser.add_argument("--lr", action="append", default=[], metavar="RULE=VALUE",
-                        help="set one rule's η (repeatable); others come from the shipped table")
+    parser.add_argument("--lr", action="extend", nargs="+", default=[], metavar="RULE=VALUE",
+                        help="set rules' η (--lr adam=0.1 nadam=0.05); the others come from the shipped table")
     parser.add_argument("--tune", action="store_true",
                         help="grid-search each rule's η for this race instead of using the shipped table")
-    parser.add_argument("--start", default=None, metavar="X,Y", help="start point (default: the surface's)")
+    parser.add_argument("--start", default=None, metavar="X,Y",
+                        help="start point (default: the surface's); write --start=-1.5,2 when x is negative")
     parser.add_argument("--format", choices=FORMATS, default="gif",
                         help="animation format: gif, html (notebook-style player) or png (no animation)")
     parser.add_argument("--frames", type=int, default=80, help="animation frames (default 80)")

@@ -128,6 +128,7 @@ def animate(surface: Surface, results, steps: int, frames: int = 80, fps: int = 
     """A ``FuncAnimation`` of the race over :func:`frame_steps`, for ``to_jshtml`` in notebooks.
     ``anim.frame_steps`` lists the step each frame shows; ``anim.race_figure`` is the :class:`RaceFigure`."""
     race_fig = RaceFigure(surface, results)
+    race_fig.fig.set_dpi(GIF_DPI)  # to_jshtml embeds every frame as a PNG at the figure's dpi
     shown = frame_steps(steps, frames)
     anim = FuncAnimation(race_fig.fig, lambda i: race_fig.show(shown[i]), frames=len(shown),
                          interval=1000 / fps, blit=False, repeat=True)

@@ -40,12 +40,12 @@ def test_default_rosenbrock_race_writes_a_gif_of_at_least_50_frames_with_the_nin
 
 def test_summary_has_one_row_per_rule_with_the_stated_columns(tmp_path):
     out = tmp_path / "q"
-    assert race(*QUICK, "--lr", "gd=0.4", "--format", "png", "--out", str(out)) == 0
+    assert race(*QUICK, "--lr", "gd=0.4", "nadam=0.3", "--format", "png", "--out", str(out)) == 0
     assert sorted(os.listdir(out)) == ["loss.png", "race.png", "summary.csv"]
     rows = read_summary(out)
     assert list(rows[0]) == list(race_cmd.SUMMARY_FIELDS)
     assert [r["rule"] for r in rows] == ["gd", "nadam"]
-    assert float(rows[0]["lr"]) == 0.4 and rows[0]["diverged"] == "False"
+    assert float(rows[0]["lr"]) == 0.4 and float(rows[1]["lr"]) == 0.3 and rows[0]["diverged"] == "False"
 
 
 def test_html_format_writes_a_jshtml_player(tmp_path):
