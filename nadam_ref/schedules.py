@@ -28,7 +28,9 @@ from collections.abc import Callable
 from functools import partial
 
 Schedule = Callable[[int], float]
-SCHEDULE_NAMES = ("paper", "constant", "keras")
+SCHEDULE_NAMES = ("paper", "constant")
+#: Named schedules that reproduce a library rather than the paper.
+LIBRARY_SCHEDULES = ("keras",)
 KERAS_TIMESCALE = 1.0
 
 PAPER_MU = 0.99
@@ -37,7 +39,9 @@ PAPER_TIMESCALE = 250.0
 
 
 def warming(t: int, mu: float = PAPER_MU, decay: float = PAPER_DECAY, timescale: float = PAPER_TIMESCALE) -> float:
-    r""":math:`\mu_t = \mu\,(1 - \tfrac12\,\text{decay}^{t/\text{timescale}})`; the paper's is decay .96, timescale 250."""
+    r""":math:`\mu_t = \mu\,(1 - \tfrac12\,\text{decay}^{t/\text{timescale}})`.
+
+    The paper's: decay .96, timescale 250."""
     return mu * (1.0 - 0.5 * decay ** (t / timescale))
 
 
@@ -61,7 +65,8 @@ def resolve(schedule, mu: float) -> Schedule:
             return partial(constant, mu=mu)
         if schedule == "keras":
             return partial(warming, mu=mu, timescale=KERAS_TIMESCALE)
-        raise ValueError(f"unknown schedule {schedule!r}; expected one of {SCHEDULE_NAMES} or a callable t -> mu_t")
+        raise ValueError(f"unknown schedule {schedule!r}; expected one of {SCHEDULE_NAMES}, a library's "
+                         f"{LIBRARY_SCHEDULES} or a callable t -> mu_t")
     raise TypeError(f"schedule must be one of {SCHEDULE_NAMES} or a callable t -> mu_t, got {schedule!r}")
 
 

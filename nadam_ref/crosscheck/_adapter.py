@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -49,10 +50,12 @@ def version_tuple(text: str) -> tuple[int, ...]:
     """``"2.13.0+cpu"`` → ``(2, 13, 0)``: the leading numeric parts only."""
     parts = []
     for piece in text.split("+")[0].split("."):
-        digits = "".join(ch for ch in piece if ch.isdigit()) if piece[:1].isdigit() else ""
-        if not digits:
+        digits = re.match(r"\d+", piece)
+        if digits is None:
             break
-        parts.append(int(digits))
+        parts.append(int(digits.group()))
+        if digits.end() < len(piece):  # "8rc1": a pre-release of 8, nothing after it counts
+            break
     return tuple(parts)
 
 

@@ -36,7 +36,8 @@ def _floatx(keras, dtype):
 def _runner(make):
     """A ``Case.run`` for ``make(keras.optimizers, hp) -> optimizer``."""
 
-    def run(grad_fn, theta0, steps, hp, dtype):
+    def run(grad_fn, theta0, steps, hp, dtype, floatx=None):
+        """``floatx`` other than ``dtype`` measures what happens when keras' default float is left alone."""
         keras = load()
         import numpy
 
@@ -48,7 +49,7 @@ def _runner(make):
             optimizer.apply_gradients([(keras.ops.convert_to_tensor(g, dtype=dtype), variable)])
             return numpy.asarray(keras.ops.convert_to_numpy(variable.value))
 
-        with _floatx(keras, dtype):
+        with _floatx(keras, floatx or dtype):
             return drive(init, step, grad_fn, theta0, steps)
 
     return run

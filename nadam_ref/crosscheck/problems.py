@@ -43,7 +43,8 @@ class Problem:
 
 PROBLEMS = {
     "quadratic": Problem("quadratic", "f(θ) = Σ_i a_i θ_i²", (1.0, -1.0, 0.5),
-                         {"a": (1e-4, 1.0, 10.0)}),
+                         {"a": (1e-4, 1.0, 10.0)},
+                         raw_lr=0.01),
     "rosenbrock": Problem("rosenbrock", "f(x, y) = (1 − x)² + 100 (y − x²)²", (-1.2, 1.0), {},
                           raw_lr=1e-4),
 }

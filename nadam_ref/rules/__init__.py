@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import adagrad, adam, adamax, gd, maxaprop, momentum, nadam, nadamax, nag, nag_lookahead, rmsprop
 from ..backend import array_module
+from . import adagrad, adam, adamax, gd, maxaprop, momentum, nadam, nadamax, nag, nag_lookahead, rmsprop
 from ._common import HPARAM_NAMES, PAPER_DEFAULTS, HParams, make_hparams
 
 _MODULES = (gd, momentum, nag, rmsprop, adam, nadam, maxaprop, adamax, nadamax, adagrad, nag_lookahead)

@@ -92,7 +92,7 @@ def make_hparams(rule, **given) -> HParams:
     accepted = getattr(rule, "EPS_PLACEMENTS", ("inside", "outside"))
     placement = given.get("eps_placement", PAPER_DEFAULTS["eps_placement"])
     if "eps_placement" in rule.HPARAMS and placement not in accepted:
-        raise ValueError(f"eps_placement={placement!r} for rule {rule.NAME!r}; expected one of {accepted}")
+        raise ValueError(f"eps_placement={placement!r}; expected one of {accepted} for rule {rule.NAME!r}")
     return HParams(**given)
 
 
@@ -118,16 +118,10 @@ def momentum_schedule(state, hp: HParams):
     return t, mu_t, mu_next, mu_prod, mu_prod_next
 
 
-def root(n_hat, eps: float, eps_placement: str, eps_root: float = 0.0):
-    r""":math:`\sqrt{\hat n + \varepsilon}` (``"inside"``, the paper) or :math:`\sqrt{\hat n} + \varepsilon`
-    (``"outside"``; ``"hat"`` arrives here as ``"outside"`` with ε already rescaled).
-
-    ``eps_root`` > 0 (optax's ``eps_root``) adds a second constant under the root: :math:`\sqrt{\hat n +
-    \varepsilon_{root}} + \varepsilon` when outside.
-    """
+def root(n_hat, eps: float, eps_placement: str):
+    r""":math:`\sqrt{\hat n + \varepsilon}` (``"inside"``, the paper) or
+    :math:`\sqrt{\hat n} + \varepsilon` (``"outside"``)."""
     xp = array_module(n_hat)
-    if eps_root:  # variant: optax's eps / eps_root split
-        n_hat = n_hat + eps_root
     if eps_placement == "inside":
         return xp.sqrt(n_hat + eps)
     return xp.sqrt(n_hat) + eps
@@ -135,9 +129,11 @@ def root(n_hat, eps: float, eps_placement: str, eps_root: float = 0.0):
 
 def maximum(a, b):
     """Element-wise max, on the backend of the arrays."""
-    return array_module(a, b).maximum(a, b)
+    xp = array_module(a, b)
+    return xp.maximum(a, b)
 
 
 def absolute(g):
     """Element-wise absolute value, on the backend of ``g``."""
-    return array_module(g).abs(g)
+    xp = array_module(g)
+    return xp.abs(g)

@@ -13,8 +13,8 @@ Adam's :math:`m_t, \hat m_t`, with the :math:`L_\infty` norm in place of the :ma
 bias correction. :math:`\varepsilon` is added to the denominator, as the paper prints it (keras' ``Adamax`` does the
 same; torch and optax put it inside the max, :math:`\max(\nu n, |g| + \varepsilon)`).
 
-``eps_placement="inside"`` (the name every rule's paper form shares; here: :math:`n_t + \varepsilon`) is the
-default. ``eps_placement="max"`` is torch's ``Adamax`` and optax's ``adamax``:
+There is no root here, so ``eps_placement="inside"`` (the default) and ``"outside"`` both give the box's
+:math:`n_t + \varepsilon`. ``eps_placement="max"`` is torch's ``Adamax`` and optax's ``adamax``:
 :math:`n_t \leftarrow \max(\nu n_{t-1}, |g_t| + \varepsilon)` and
 :math:`\theta_t \leftarrow \theta_{t-1} - \eta\,\hat m_t / n_t`.
 Default :math:`\eta = 0.002` (Kingma & Ba's choice for AdaMax).
@@ -26,7 +26,7 @@ NAME = "adamax"
 ALGORITHM = "Section 2.3 (AdaMax)"
 DEFAULT_LR = 2e-3
 HPARAMS = ("lr", "mu", "nu", "eps", "schedule", "eps_placement")
-EPS_PLACEMENTS = ("inside", "max")
+EPS_PLACEMENTS = ("inside", "outside", "max")
 STATE = ("m", "n")
 BOX = (
     ("g", "g_t ← ∇f(θ_{t−1})"),

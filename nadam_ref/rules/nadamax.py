@@ -25,7 +25,7 @@ NAME = "nadamax"
 ALGORITHM = "Section 3.2 (NadaMax)"
 DEFAULT_LR = 2e-3
 HPARAMS = ("lr", "mu", "nu", "eps", "schedule", "eps_placement")
-EPS_PLACEMENTS = ("inside", "max")
+EPS_PLACEMENTS = ("inside", "outside", "max")
 STATE = ("m", "n")
 BOX = (
     ("g", "g_t ← ∇f(θ_{t−1})"),
