@@ -8,8 +8,6 @@ not installed is reported as skipped, and fails the run only when it was named e
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from .. import rules
@@ -30,6 +28,7 @@ def add_arguments(parser):
 
 def run(args) -> int:
     from ..crosscheck import conventions, harness
+    from ..crosscheck.vectors import write_text_atomically
 
     if args.markdown and not Path(args.markdown).parent.is_dir():
         raise CLIError(f"--markdown {args.markdown}: folder {Path(args.markdown).parent} does not exist")
@@ -41,7 +40,8 @@ def run(args) -> int:
     except (ValueError, TypeError) as e:
         raise CLIError(str(e)) from None
     if args.markdown:
-        _write_text(Path(args.markdown), conventions.markdown(report, conventions.verify_reference(report, args.steps)))
+        text = conventions.markdown(report, conventions.verify_reference(report, args.steps))
+        write_text_atomically(args.markdown, text)
     if args.json:
         print(json.dumps(_as_dict(report), indent=2, ensure_ascii=False))
     else:
@@ -73,16 +73,3 @@ def _print_table(report):
         print(f"skipped {library}: {why}")
     print(f"{report.dtype}, {report.steps} steps on {', '.join(report.problems)}; tolerance "
           f"{TOLERANCE[report.dtype]:g} (normwise relative): {'OK' if report.ok else 'FAILED'}")
-
-
-def _write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

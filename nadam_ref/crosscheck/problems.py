@@ -1,7 +1,7 @@
 """The problems the cross-check runs every library on: small, with analytic gradients, defined so that any
 language can rebuild them from the numbers in :data:`PROBLEMS` (the golden vectors store the same definitions).
 
-* ``quadratic``: :math:`f(\\theta) = \\sum_i a_i \\theta_i^2` with curvatures spread over six decades, so that
+* ``quadratic``: :math:`f(\\theta) = \\sum_i a_i \\theta_i^2` with curvatures spread over five decades, so that
   :math:`\\hat n` is tiny in one coordinate and the place of :math:`\\varepsilon` shows in the iterates.
 * ``rosenbrock``: :math:`f(x, y) = (1 - x)^2 + 100 (y - x^2)^2`, non-separable and curved.
 """

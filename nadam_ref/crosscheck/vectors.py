@@ -96,10 +96,14 @@ def dumps(vectors: dict) -> str:
 
 
 def write(path, vectors: dict) -> int:
-    """Write ``vectors`` to ``path`` atomically (temp file + rename); returns the size in bytes."""
+    """Write ``vectors`` to ``path`` atomically; returns the size in bytes."""
+    return write_text_atomically(path, dumps(vectors))
+
+
+def write_text_atomically(path, text: str) -> int:
+    """Write ``text`` to a temp file next to ``path``, then rename it into place: never a half-written file."""
     path = Path(path)
-    text = dumps(vectors)
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=path.name, suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
