@@ -38,6 +38,11 @@ def differences(rule: str, variant: dict | None) -> str:
     return "; ".join(words) if words else "none: the paper's form"
 
 
+def _cells(*texts) -> str:
+    """One Markdown table row; a ``|`` inside a formula (|g|) must not end its cell."""
+    return "| " + " | ".join(str(t).replace("|", "\\|") for t in texts) + " |"
+
+
 def _variant_text(rule, variant):
     if variant is None:
         return "—"
@@ -53,14 +58,14 @@ def table(report) -> str:
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for row in sorted(report.rows, key=lambda r: (order[r.rule], r.library)):
         if row.status == "skipped":
-            lines.append(f"| {row.rule} | {row.library} `{row.call}` | — | — | skipped: {row.reason} | — | — |")
+            lines.append(_cells(row.rule, f"{row.library} `{row.call}`", "—", "—", f"skipped: {row.reason}", "—", "—"))
             continue
         variant = row.variant if row.variant is not None else row.closest
         diff = differences(row.rule, row.variant)
         if row.variant is None:
             diff += f"; closest: {_variant_text(row.rule, row.closest)}"
-        lines.append(f"| {row.rule} | {row.library} `{row.call}` | {row.formula} | {_variant_text(row.rule, variant)}"
-                     f" | {diff} | {row.max_rel:.1e} | {row.from_paper:.1e} |")
+        lines.append(_cells(row.rule, f"{row.library} `{row.call}`", row.formula, _variant_text(row.rule, variant),
+                            diff, f"{row.max_rel:.1e}", f"{row.from_paper:.1e}"))
     return "\n".join(lines)
 
 
@@ -234,7 +239,7 @@ def markdown(report, claims) -> str:
         "| claim | measured | verdict |",
         "| --- | --- | --- |",
     ]
-    head += [f"| {c} | {m} | {v} |" for c, m, v in claims]
+    head += [_cells(c, m, v) for c, m, v in claims]
     skipped = [f"- {lib}: {why}" for lib, why in report.skipped.items()]
     return "\n".join(head + ([""] + ["Skipped:"] + skipped if skipped else []) + [""])
 
