@@ -16,6 +16,9 @@ COMMANDS = {
     "trace": ("nadam_ref.commands.trace_cmd", "print each line of a rule's box with its values, step by step"),
     "demo": ("nadam_ref.commands.demo_cmd", "the main demo that `make demo` runs"),
     "bench": ("nadam_ref.commands.bench_cmd", "update step vs torch.optim and memory bandwidth; model steps vs torch"),
+    "race": ("nadam_ref.commands.race_cmd", "rules racing on a 2D surface: animation, PNG, loss plot, summary.csv"),
+    "crosscheck": ("nadam_ref.commands.crosscheck_cmd", "torch, optax and keras next to the paper's rules"),
+    "vectors": ("nadam_ref.commands.vectors_cmd", "write (or check) the golden test vectors as JSON"),
     "data": ("nadam_ref.commands.data_cmd", "download the full data sets, or show what data is available"),
 }
 

@@ -13,7 +13,8 @@ others at 0.1; dropout keeps half the fc units while training; the loss adds
 The batch size is 64 (``BATCH_SIZE`` there).
 
 Sizes: ``paper`` is the model above; ``class`` narrows it (8 and 16 filters, fc 64, batch 50) so it trains
-on two CPU cores in seconds; ``tiny`` (8×8 images, 3×3 kernels, a few units) exists for whole-model gradient checks.
+on two CPU cores in seconds; ``tiny`` (8×8 images, 3×3 kernels, a few units) is for whole-model gradient
+checks.
 """
 
 from __future__ import annotations

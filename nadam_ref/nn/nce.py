@@ -14,8 +14,9 @@ where :math:`h` is the centre word's (dropped-out) embedding, :math:`u_w, b_w` t
 :math:`w_n` the true context word, and :math:`\tilde w_1 \dots \tilde w_k` the noise words. As in
 ``tf.nn.nce_loss``, one set of :math:`k` noise words is drawn per batch and shared by all its examples.
 
-The noise distribution is :math:`q(w) \propto \mathrm{count}(w)^{0.75}` (Mikolov et al. 2013), as the issue
-asks; TensorFlow's basic tutorial used a log-uniform (Zipfian) sampler instead, which only changes :math:`q`.
+The noise distribution is :math:`q(w) \propto \mathrm{count}(w)^{0.75}` (Mikolov et al. 2013, as in
+``word2vec.c``); TensorFlow's basic tutorial used a log-uniform (Zipfian) sampler instead, which only changes
+:math:`q`.
 Samples are drawn with replacement, so :math:`k\,q(w)` is exactly the expected count of :math:`w`, which is
 what NCE's correction needs. With ``subtract_log_kq=False`` the correction is dropped, which gives Mikolov's
 negative sampling (with biases).

@@ -144,3 +144,14 @@ def test_cli_info(capsys, monkeypatch, tmp_path):
 def test_unknown_data_set():
     with pytest.raises(ValueError, match="unknown data set"):
         data.download("imagenet")
+
+
+def test_cli_info_json(capsys, monkeypatch, tmp_path):
+    import json
+
+    monkeypatch.setenv("NADAM_REF_DATA", str(tmp_path))
+    assert cli.main(["data", "info", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["cache_dir"] == str(tmp_path)
+    assert set(report["downloads"]) == {"mnist", "ptb", "text8"}
+    assert not any(d["complete"] for d in report["downloads"].values())

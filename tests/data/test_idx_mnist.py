@@ -116,3 +116,13 @@ def test_missing_or_inconsistent_folders(tmp_path):
     write_idx(tmp_path / "t10k-labels-idx1-ubyte", numpy.full(20, 11, numpy.uint8))
     with pytest.raises(IDXError, match="label 11"):
         data.load_mnist(tmp_path)
+
+
+@pytest.mark.parametrize("relpath, sha256", [
+    ("mnist/t10k-images-idx3-ubyte.gz", "9fe7630f90c0e670227960a294637bc2e78a29d724810e24204eb342c9f033a1"),
+    ("mnist/t10k-labels-idx1-ubyte.gz", "2c54c993d38068b3c3adb720a5cdee07065a066a7b36e7d1df720548d6359eba"),
+    ("tinyshakespeare/input.txt", "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"),
+    ("analogies/questions-words.txt", "8c29b3332afc46f3fb8be04cb5297bf96f39aa7131272dff57869b4485b22a36"),
+])
+def test_shipped_files_are_the_recorded_ones(relpath, sha256):
+    assert data.file_digest(data.SHIPPED / relpath) == sha256

@@ -109,3 +109,10 @@ def test_bad_analogy_file(tmp_path):
     p.write_text(": s\na b c\n")
     with pytest.raises(ValueError, match="expected four words"):
         data.load_analogies(p)
+
+
+def test_text8_format_folder(tmp_path):
+    (tmp_path / "text8").write_text(" anarchism originated as a term of abuse" * 50)
+    corpus = data.load_corpus("text8", tmp_path, vocab_size=5)
+    assert len(corpus.vocab) == 5 and "<eos>" not in corpus.vocab.index
+    assert len(corpus.train) + len(corpus.valid) + len(corpus.test) == 7 * 50
