@@ -168,6 +168,14 @@ def random_uniform(rng: numpy.random.Generator, shape, xp: ModuleType, low=0.0, 
     return to_device(rng.uniform(low, high, shape).astype(dtype), xp)
 
 
+def elementwise_kernel(in_params: str, out_params: str, operation: str, name: str):
+    """A CuPy ``ElementwiseKernel`` (one fused pass over device memory); compiled by CUDA on its first call."""
+    cupy = cupy_module()
+    if cupy is None:
+        raise BackendError("a fused CuPy kernel was asked for, but CuPy is not installed (the gpu extra)")
+    return cupy.ElementwiseKernel(in_params, out_params, operation, name)
+
+
 def synchronize(xp: ModuleType) -> None:
     """Wait for queued device work (for timing); a no-op on NumPy."""
     if xp is not numpy:

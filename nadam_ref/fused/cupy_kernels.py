@@ -4,13 +4,15 @@ Each kernel reads :math:`\theta, g, m, n` once and writes :math:`\theta, m, n` o
 :mod:`nadam_ref.fused.coefficients` as arguments. The kernel sources are plain strings in :data:`SOURCES`, so they
 can be read, and checked by the tests, on a machine without a GPU; CuPy compiles them on first use.
 
-With :mod:`nadam_ref.backend`, this is the only module that touches CuPy: :mod:`nadam_ref.fused` imports it only for
-CuPy arrays, as ``backend.backend_name`` says.
+Only :mod:`nadam_ref.backend` touches CuPy itself (it builds the kernels); this module holds their CUDA sources,
+and :mod:`nadam_ref.fused` uses it only for CuPy arrays, as ``backend.backend_name`` says.
 """
 
 from __future__ import annotations
 
 from functools import cache
+
+from .. import backend
 
 #: The two forms of the root: ε inside, √(n + e) (the paper), or outside, √n + e.
 ROOTS = {True: "sqrt(n + e)", False: "(sqrt(n) + e)"}
@@ -56,9 +58,7 @@ def kernel_parts(rule: str, inside: bool) -> tuple[str, str, str, str]:
 @cache
 def kernel(rule: str, inside: bool):
     """The compiled-on-first-call ``ElementwiseKernel`` for ``rule``."""
-    import cupy
-
-    return cupy.ElementwiseKernel(*kernel_parts(rule, inside))
+    return backend.elementwise_kernel(*kernel_parts(rule, inside))
 
 
 def run(rule: str, theta, g, m, n, coef: dict, inside: bool) -> None:
