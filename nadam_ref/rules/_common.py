@@ -118,10 +118,15 @@ def momentum_schedule(state, hp: HParams):
     return t, mu_t, mu_next, mu_prod, mu_prod_next
 
 
-def root(n_hat, eps: float, eps_placement: str):
+def root(n_hat, eps: float, eps_placement: str, eps_root: float = 0.0):
     r""":math:`\sqrt{\hat n + \varepsilon}` (``"inside"``, the paper) or
-    :math:`\sqrt{\hat n} + \varepsilon` (``"outside"``)."""
+    :math:`\sqrt{\hat n} + \varepsilon` (``"outside"``, and keras' ``"hat"`` once its ε is rescaled).
+
+    ``eps_root`` is optax's second constant under the root, :math:`\sqrt{\hat n + \varepsilon_{root}}`; it is added
+    only when non-zero, so the paper's path does no extra pass."""
     xp = array_module(n_hat)
+    if eps_root:
+        n_hat = n_hat + eps_root
     if eps_placement == "inside":
         return xp.sqrt(n_hat + eps)
     return xp.sqrt(n_hat) + eps

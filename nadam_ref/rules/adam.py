@@ -48,12 +48,8 @@ def step(theta, g, state, hp):
     m_hat = m / (1 - mu_prod)
     n = nu * state["n"] + (1 - nu) * g**2
     n_hat = n / (1 - nu**t)
-    eps, placement = hp.eps, hp.eps_placement
-    if placement == "hat":  # variant: keras' ε̂ form, i.e. ε / √(1 − ν^t) outside the root
-        eps, placement = hp.eps / (1 - nu**t) ** 0.5, "outside"
-    update = hp.lr * m_hat / root(n_hat, eps, placement)
-    if hp.eps_root:  # variant: optax's eps_root, a second constant under the root
-        update = hp.lr * m_hat / root(n_hat + hp.eps_root, eps, placement)
+    eps = hp.eps / (1 - nu**t) ** 0.5 if hp.eps_placement == "hat" else hp.eps  # variant: keras' ε̂ form
+    update = hp.lr * m_hat / root(n_hat, eps, hp.eps_placement, hp.eps_root)
     theta = theta - update
 
     new_state = {"t": t, "mu_prod": mu_prod, "m": m, "n": n}

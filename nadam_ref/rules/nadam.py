@@ -57,9 +57,7 @@ def step(theta, g, state, hp):
     n = nu * state["n"] + (1 - nu) * g**2
     n_hat = n / (1 - nu**t)
     m_bar = (1 - mu_t) * g_hat + mu_next * m_hat
-    update = hp.lr * m_bar / root(n_hat, hp.eps, hp.eps_placement)
-    if hp.eps_root:  # variant: optax's eps_root, a second constant under the root
-        update = hp.lr * m_bar / root(n_hat + hp.eps_root, hp.eps, hp.eps_placement)
+    update = hp.lr * m_bar / root(n_hat, hp.eps, hp.eps_placement, hp.eps_root)
     theta = theta - update
 
     new_state = {"t": t, "mu_prod": mu_prod, "m": m, "n": n}
