@@ -1,0 +1,171 @@
+"""Helpers for the notebooks: a rule's algorithm box set beside the code lines that implement it, and small
+contour plots and animations of 2D paths.
+
+Nothing here computes an update: the listings are read from the rule modules' own source with :mod:`inspect`, and
+the paths come from :func:`nadam_ref.trajectory`.
+
+    >>> from nadam_ref.teaching import box_beside_code
+    >>> print(box_beside_code("gd"))  # doctest: +ELLIPSIS
+    gd (Algorithm 1): nadam_ref/rules/gd.py
+    ...
+"""
+
+from __future__ import annotations
+
+import html
+import inspect
+import os
+import re
+from dataclasses import dataclass
+
+from . import rules as _rules
+from .backend import to_host
+from .trajectory import iterate as _iterate
+
+#: Box symbols whose code is more than one assignment to the same name.
+_EXTRA_NAMES = {"theta": ("update", "theta")}
+
+
+@dataclass(frozen=True)
+class CodeLine:
+    """One line of source: the file (relative to the package's parent), its line number and its text."""
+
+    path: str
+    lineno: int
+    text: str
+
+    def __str__(self) -> str:
+        return f"{os.path.basename(self.path)}:{self.lineno}  {self.text}"
+
+
+@dataclass(frozen=True)
+class BoxListing:
+    """The lines of one algorithm box, each with the source lines that implement it.
+
+    ``rows`` is a tuple of ``(box_line, code_lines)``; a first row ``("μ_t, μ_{t+1}, ∏ μ_i", ...)`` shows where the
+    schedule quantities come from, for the rules that use them.
+    """
+
+    rule: str
+    algorithm: str
+    path: str
+    rows: tuple[tuple[str, tuple[CodeLine, ...]], ...]
+
+    def __str__(self) -> str:
+        width = max(len(box) for box, _ in self.rows)
+        out = [f"{self.rule} ({self.algorithm}): {self.path}"]
+        for box, code in self.rows:
+            for i, line in enumerate(code):
+                out.append(f"  {box if i == 0 else '':<{width}}   {line}")
+        return "\n".join(out)
+
+    def _repr_html_(self) -> str:
+        body = []
+        for box, code in self.rows:
+            cells = "<br>".join(f"<code>{html.escape(c.text)}</code>" for c in code)
+            where = "<br>".join(f"{html.escape(os.path.basename(c.path))}:{c.lineno}" for c in code)
+            body.append(f"<tr><td style='text-align:left'>{html.escape(box)}</td>"
+                        f"<td style='text-align:left'>{cells}</td><td style='text-align:left'>{where}</td></tr>")
+        return (f"<p><b>{html.escape(self.rule)}</b> ({html.escape(self.algorithm)}), "
+                f"<code>{html.escape(self.path)}</code></p>"
+                "<table class='box-beside-code'><thead><tr><th>box line</th><th>code</th><th>where</th></tr></thead>"
+                f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def box_beside_code(rule: str) -> BoxListing:
+    """Each line of ``rule``'s box next to the line(s) of ``step`` (or its caller) that compute it.
+
+    The gradient line of a box is the caller's job (``grad_fn(theta)`` in :func:`nadam_ref.trajectory.iterate`,
+    or a model's backward pass); for ``nag_lookahead`` it is inside ``step``. Raises LookupError if a box line
+    has no implementing line, which would mean the box and the code have drifted apart.
+    """
+    module = _rules.get(rule)
+    step_lines = _source_lines(module.step)
+    rows = []
+    schedule = [c for c in step_lines if "momentum_schedule(" in c.text]
+    if schedule:
+        rows.append(("μ_t, μ_{t+1}, ∏ μ_i", tuple(schedule)))
+    for symbol, text in module.BOX:
+        names = _EXTRA_NAMES.get(symbol, (symbol,))
+        code = tuple(c for c in step_lines if any(_assigns(c.text, name) for name in names))
+        if not code and symbol == "g":
+            code = tuple(c for c in _source_lines(_iterate) if "grad_fn(theta)" in c.text)
+        if not code:
+            raise LookupError(f"box line {text!r} of rule {rule!r} has no implementing line in {module.__file__}")
+        rows.append((text, code))
+    return BoxListing(rule, module.ALGORITHM, _relative(module.__file__), tuple(rows))
+
+
+def _assigns(line: str, name: str) -> bool:
+    return re.match(rf"\s*{re.escape(name)}\s*=[^=]", line) is not None
+
+
+def _source_lines(function) -> list[CodeLine]:
+    lines, start = inspect.getsourcelines(function)
+    path = _relative(inspect.getsourcefile(function))
+    return [CodeLine(path, start + i, text.strip()) for i, text in enumerate(lines) if text.strip()]
+
+
+def _relative(path: str) -> str:
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return os.path.relpath(os.path.abspath(path), package_parent).replace(os.sep, "/")
+
+
+# -- pictures --------------------------------------------------------------------------------------------------
+
+
+def contour_paths(ax, loss, paths: dict, extent, levels=20, log_levels=True, markers=True):
+    """Contours of ``loss`` over ``extent = (x0, x1, y0, y1)`` with each path of ``paths`` (name → array of shape
+    ``(steps + 1, 2)``, NumPy or CuPy) drawn on top. ``loss(theta)`` must accept ``theta`` of shape ``(2, ...)``.
+    Returns the line objects, in the order of ``paths``."""
+    import numpy
+
+    x0, x1, y0, y1 = extent
+    grid = numpy.stack(numpy.meshgrid(numpy.linspace(x0, x1, 200), numpy.linspace(y0, y1, 200)))
+    z = numpy.asarray(loss(grid), dtype=float)
+    if log_levels:
+        positive = z[z > 0]
+        levels = numpy.geomspace(max(positive.min(), 1e-6), positive.max(), levels) if positive.size else levels
+    ax.contour(grid[0], grid[1], z, levels=levels, cmap="Greys", linewidths=0.6)
+    lines = []
+    for name, path in paths.items():
+        p = to_host(path)
+        (line,) = ax.plot(p[:, 0], p[:, 1], "-o" if markers else "-", ms=2.5, lw=1.3, label=name)
+        lines.append(line)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xlabel(r"$\theta_1$")
+    ax.set_ylabel(r"$\theta_2$")
+    return lines
+
+
+def animate_paths(loss, paths: dict, extent, frames: int = 40, title: str = "", figsize=(5.5, 4.2)) -> str:
+    """An embeddable HTML/JavaScript animation (``FuncAnimation.to_jshtml``) of ``paths`` growing step by step over
+    the contours of ``loss``. Uses ``frames`` frames spread evenly over the steps; the figure is closed."""
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import FuncAnimation
+
+    hosts = {name: to_host(p) for name, p in paths.items()}
+    steps = max(len(p) for p in hosts.values()) - 1
+    if steps < 1 or frames < 1:
+        raise ValueError(f"need paths of at least 2 points and frames >= 1, got {steps + 1} points, frames={frames}")
+    fig, ax = plt.subplots(figsize=figsize, dpi=72)
+    lines = contour_paths(ax, loss, {name: p[:1] for name, p in hosts.items()}, extent)
+    heads = [ax.plot([], [], "o", color=line.get_color(), ms=6)[0] for line in lines]
+    ax.legend(loc="upper right", fontsize=8)
+    label = ax.set_title(title)
+    cuts = sorted({round(i * steps / frames) for i in range(1, frames + 1)})
+
+    def draw(frame):
+        upto = cuts[frame]
+        for line, head, p in zip(lines, heads, hosts.values(), strict=True):
+            q = p[: upto + 1]
+            line.set_data(q[:, 0], q[:, 1])
+            head.set_data(q[-1:, 0], q[-1:, 1])
+        label.set_text(f"{title}  t = {upto}".strip())
+        return [*lines, *heads, label]
+
+    anim = FuncAnimation(fig, draw, frames=len(cuts), interval=120, blit=False)
+    out = anim.to_jshtml(default_mode="once")
+    plt.close(fig)
+    return out
