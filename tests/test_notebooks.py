@@ -10,7 +10,7 @@ import pytest
 import nadam_ref
 from nadam_ref import notebooks
 
-nbformat = pytest.importorskip("nbformat", reason="the notebooks extra is not installed (pip install -e '.[notebooks]')")
+nbformat = pytest.importorskip("nbformat", reason="needs the notebooks extra: pip install -e '.[notebooks]'")
 
 NOTEBOOKS = sorted(notebooks.NOTEBOOK_DIR.glob("*.ipynb"))
 HIDDEN = {"hide-cell", "hide-input", "remove-cell", "dropdown"}
