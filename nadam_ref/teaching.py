@@ -168,4 +168,20 @@ def animate_paths(loss, paths: dict, extent, frames: int = 40, title: str = "", 
     anim = FuncAnimation(fig, draw, frames=len(cuts), interval=120, blit=False)
     out = anim.to_jshtml(default_mode="once")
     plt.close(fig)
-    return out
+    return offline_controls(out)
+
+
+#: Text glyphs for the Font Awesome 4 icons of matplotlib's animation buttons (each button also has a title).
+_BUTTON_GLYPHS = {
+    "fa fa-minus": "\u2212", "fa fa-fast-backward": "|\u25c0\u25c0", "fa fa-step-backward": "|\u25c0",
+    "fa fa-play fa-flip-horizontal": "\u25c0", "fa fa-pause": "\u275a\u275a", "fa fa-play": "\u25b6",
+    "fa fa-step-forward": "\u25b6|", "fa fa-fast-forward": "\u25b6\u25b6|", "fa fa-plus": "+",
+}
+
+
+def offline_controls(jshtml: str) -> str:
+    """``FuncAnimation.to_jshtml`` output that needs no network: matplotlib's template loads Font Awesome from a CDN
+    for its button icons; drop that stylesheet and draw the buttons with text glyphs instead."""
+    jshtml = re.sub(r'<link rel="stylesheet"\s+href="https?://[^"]*font-awesome[^"]*">', "", jshtml)
+    return re.sub(r'<i class="(fa [^"]*)"></i>',
+                  lambda m: f"<span>{_BUTTON_GLYPHS.get(m.group(1), '?')}</span>", jshtml)
