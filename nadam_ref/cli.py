@@ -15,6 +15,9 @@ COMMANDS = {
     "rules": ("nadam_ref.commands.rules_cmd", "list the update rules with their boxes and defaults"),
     "trace": ("nadam_ref.commands.trace_cmd", "print each line of a rule's box with its values, step by step"),
     "demo": ("nadam_ref.commands.demo_cmd", "the main demo that `make demo` runs"),
+    "race": ("nadam_ref.commands.race_cmd", "rules racing on a 2D surface: animation, PNG, loss plot, summary.csv"),
+    "crosscheck": ("nadam_ref.commands.crosscheck_cmd", "torch, optax and keras next to the paper's rules"),
+    "vectors": ("nadam_ref.commands.vectors_cmd", "write (or check) the golden test vectors as JSON"),
 }
 
 

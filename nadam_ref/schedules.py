@@ -9,6 +9,10 @@ A schedule here is any callable ``t -> mu_t`` for ``t = 1, 2, ...``. Three ways 
 
 * ``"paper"``: :func:`warming` with the paper's constants (the default);
 * ``"constant"``: :math:`\mu_t = \mu` for every t, which reduces every rule to its algorithm box as printed;
+* ``"keras"``: :func:`warming` with timescale 1, :math:`\mu_t = \mu(1 - \tfrac12\, 0.96^{t})`, as keras 3's
+  ``Nadam`` computes it (250 times faster than the paper's; no keras argument changes it). torch's ``NAdam``
+  computes :math:`0.96^{t\psi}` with ``momentum_decay`` :math:`\psi` = 0.004 by default, which is ``"paper"``;
+  another :math:`\psi` is ``partial(warming, mu=mu, timescale=1/psi)``;
 * a callable ``t -> mu_t`` of your own.
 
 The rules that bias-correct momentum (Adam, AdaMax, Nadam, NadaMax) divide by
@@ -25,6 +29,9 @@ from functools import partial
 
 Schedule = Callable[[int], float]
 SCHEDULE_NAMES = ("paper", "constant")
+#: Named schedules that reproduce a library rather than the paper.
+LIBRARY_SCHEDULES = ("keras",)
+KERAS_TIMESCALE = 1.0
 
 PAPER_MU = 0.99
 PAPER_DECAY = 0.96
@@ -56,7 +63,10 @@ def resolve(schedule, mu: float) -> Schedule:
             return partial(warming, mu=mu)
         if schedule == "constant":
             return partial(constant, mu=mu)
-        raise ValueError(f"unknown schedule {schedule!r}; expected one of {SCHEDULE_NAMES} or a callable t -> mu_t")
+        if schedule == "keras":
+            return partial(warming, mu=mu, timescale=KERAS_TIMESCALE)
+        raise ValueError(f"unknown schedule {schedule!r}; expected one of {SCHEDULE_NAMES}, a library's "
+                         f"{LIBRARY_SCHEDULES} or a callable t -> mu_t")
     raise TypeError(f"schedule must be one of {SCHEDULE_NAMES} or a callable t -> mu_t, got {schedule!r}")
 
 

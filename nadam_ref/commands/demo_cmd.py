@@ -1,6 +1,8 @@
 """``nadam-ref demo``: the main job that ``make demo`` runs.
 
-For now: the box of every rule traced for two steps on the built-in quadratic, written to ``OUT/trace.txt``.
+1. The paper's nine rules racing on Rosenbrock's valley (``nadam-ref race --surface rosenbrock``), written to
+   ``OUT/race/``: ``race.gif``, ``race.png``, ``loss.png``, ``summary.csv``.
+2. The box of every rule traced for two steps on the built-in quadratic, written to ``OUT/trace.txt``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import io
 import os
 
 from .. import rules
-from . import trace_cmd
+from . import race_cmd, trace_cmd
 
 
 def add_arguments(parser):
@@ -19,6 +21,12 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
+    race_dir = os.path.join(args.out, "race")
+    race_parser = argparse.ArgumentParser(prog="nadam-ref race")
+    race_cmd.add_arguments(race_parser)
+    race_cmd.run(race_parser.parse_args(["--surface", "rosenbrock", "--out", race_dir]))
+    print()
+
     os.makedirs(args.out, exist_ok=True)
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
@@ -32,4 +40,6 @@ def run(args) -> int:
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
     print(f"wrote {os.path.abspath(path)}")
+    print(f"\nthe race: {os.path.abspath(os.path.join(race_dir, 'race.gif'))} (animation), race.png (last frame), "
+          f"loss.png, summary.csv in {os.path.abspath(race_dir)}")
     return 0

@@ -20,13 +20,16 @@ from dataclasses import dataclass, field
 from .. import schedules
 from ..backend import array_module
 
-EPS_PLACEMENTS = ("inside", "outside")
+#: Where ε goes. ``"inside"`` (the paper) and ``"outside"`` serve the rules with a square root; ``"hat"`` is Adam's
+#: ε̂ form (keras); ``"max"`` puts ε inside AdaMax's max (torch, optax). A rule lists those it accepts in its own
+#: ``EPS_PLACEMENTS`` (default: inside and outside).
+EPS_PLACEMENTS = ("inside", "outside", "hat", "max")
 
 PAPER_DEFAULTS = {"mu": 0.99, "nu": 0.999, "eps": 1e-8, "schedule": "paper", "eps_placement": "inside",
-                  "bias_correction": False}
+                  "bias_correction": False, "eps_root": 0.0, "n0": 0.0}
 
 #: Every hyper-parameter a rule can be given. A rule ignores those it does not read (``HPARAMS`` lists those).
-HPARAM_NAMES = ("lr", "mu", "nu", "eps", "schedule", "eps_placement", "bias_correction")
+HPARAM_NAMES = ("lr", "mu", "nu", "eps", "schedule", "eps_placement", "bias_correction", "eps_root", "n0")
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,11 @@ class HParams:
     :math:`\sqrt{\hat n} + \varepsilon` (Kingma & Ba, torch, keras). ``bias_correction`` is RMSProp's
     :math:`\hat n_t = n_t / (1 - \nu^t)`, which the paper's experiments used ("All algorithms used initialization
     bias correction") though Algorithm 5 does not print it.
+
+    Two more exist only so that other libraries can be expressed exactly (both 0 reproduce the paper):
+    ``eps_root`` is optax's second constant inside the root, :math:`\sqrt{\hat n + \varepsilon_{root}} +
+    \varepsilon` (Adam, Nadam); ``n0`` is AdaGrad's starting accumulator :math:`n_0` (``initial_accumulator_value``:
+    0.1 by default in optax and keras, 0 in torch).
     """
 
     lr: float
@@ -48,6 +56,8 @@ class HParams:
     schedule: object = PAPER_DEFAULTS["schedule"]
     eps_placement: str = PAPER_DEFAULTS["eps_placement"]
     bias_correction: bool = False
+    eps_root: float = PAPER_DEFAULTS["eps_root"]
+    n0: float = PAPER_DEFAULTS["n0"]
     mu_at: schedules.Schedule = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -55,6 +65,8 @@ class HParams:
         _check_number("mu", self.mu, "a number in [0, 1)", lambda v: 0 <= v < 1)
         _check_number("nu", self.nu, "a number in (0, 1)", lambda v: 0 < v < 1)
         _check_number("eps", self.eps, "a finite number >= 0", lambda v: v >= 0)
+        _check_number("eps_root", self.eps_root, "a finite number >= 0", lambda v: v >= 0)
+        _check_number("n0", self.n0, "a finite number >= 0", lambda v: v >= 0)
         if self.eps_placement not in EPS_PLACEMENTS:
             raise ValueError(f"eps_placement={self.eps_placement!r}; expected one of {EPS_PLACEMENTS}")
         if not isinstance(self.bias_correction, bool):
@@ -77,6 +89,10 @@ def make_hparams(rule, **given) -> HParams:
         raise TypeError(f"unknown hyper-parameter(s) {unknown} for rule {rule.NAME!r}; expected some of {HPARAM_NAMES}")
     given = {k: v for k, v in given.items() if v is not None}
     given.setdefault("lr", rule.DEFAULT_LR)
+    accepted = getattr(rule, "EPS_PLACEMENTS", ("inside", "outside"))
+    placement = given.get("eps_placement", PAPER_DEFAULTS["eps_placement"])
+    if "eps_placement" in rule.HPARAMS and placement not in accepted:
+        raise ValueError(f"eps_placement={placement!r}; expected one of {accepted} for rule {rule.NAME!r}")
     return HParams(**given)
 
 

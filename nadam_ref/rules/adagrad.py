@@ -9,6 +9,10 @@ r"""AdaGrad (Duchi, Hazan & Singer 2011; Dozat 2016, Algorithm 4).
 
 :math:`\varepsilon` sits inside the root as the paper prints it; ``eps_placement="outside"`` gives
 :math:`\sqrt{n_t} + \varepsilon`, as torch's ``Adagrad`` computes. Default :math:`\eta = 0.01`.
+
+The box starts the accumulator at :math:`n_0 = 0`, as torch does. ``n0`` starts it elsewhere: optax's ``adagrad`` and
+keras' ``Adagrad`` default to ``initial_accumulator_value=0.1``, i.e. ``n0=0.1``; both keep :math:`\varepsilon`
+inside the root as the paper does.
 """
 
 from ._common import root
@@ -16,7 +20,7 @@ from ._common import root
 NAME = "adagrad"
 ALGORITHM = "Algorithm 4"
 DEFAULT_LR = 0.01
-HPARAMS = ("lr", "eps", "eps_placement")
+HPARAMS = ("lr", "eps", "eps_placement", "n0")
 STATE = ("n",)
 BOX = (
     ("g", "g_t ← ∇f(θ_{t−1})"),
@@ -28,7 +32,10 @@ BOX = (
 def step(theta, g, state, hp):
     t = state["t"] + 1
 
-    n = state["n"] + g**2
+    n_prev = state["n"]
+    if t == 1 and hp.n0:  # variant: libraries' initial_accumulator_value, n_0 = n0
+        n_prev = n_prev + hp.n0
+    n = n_prev + g**2
     update = hp.lr * g / root(n, hp.eps, hp.eps_placement)
     theta = theta - update
 

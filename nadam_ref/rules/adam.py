@@ -12,7 +12,13 @@ r"""Adam (Kingma & Ba 2014; Dozat 2016, Algorithm 6), with the momentum schedule
 
 The box prints a constant :math:`\mu` and :math:`1-\mu^t`; under a schedule the bias correction becomes
 :math:`1-\prod_{i\le t}\mu_i`, which is :math:`1-\mu^t` again under ``schedule="constant"``.
-``eps_placement="outside"`` gives Kingma & Ba's and torch's :math:`\sqrt{\hat n_t} + \varepsilon`.
+``eps_placement="outside"`` gives Kingma & Ba's and torch's :math:`\sqrt{\hat n_t} + \varepsilon` (optax's
+``adam`` with ``eps_root=0``); ``eps_root`` adds optax's second constant under the root.
+
+``eps_placement="hat"`` is keras 3's ``Adam``, Kingma & Ba's "efficient" form
+:math:`\theta_t \leftarrow \theta_{t-1} - \eta\frac{\sqrt{1-\nu^t}}{1-\mu^t}\frac{m_t}{\sqrt{n_t} + \hat\varepsilon}`
+with :math:`\hat\varepsilon = \varepsilon`: the same as ``"outside"`` with :math:`\varepsilon` replaced by
+:math:`\varepsilon / \sqrt{1-\nu^t}`, which is how it is written below.
 Default :math:`\eta = 0.001` (Kingma & Ba).
 """
 
@@ -21,7 +27,8 @@ from ._common import momentum_schedule, root
 NAME = "adam"
 ALGORITHM = "Algorithm 6"
 DEFAULT_LR = 1e-3
-HPARAMS = ("lr", "mu", "nu", "eps", "schedule", "eps_placement")
+HPARAMS = ("lr", "mu", "nu", "eps", "schedule", "eps_placement", "eps_root")
+EPS_PLACEMENTS = ("inside", "outside", "hat")
 STATE = ("m", "n")
 BOX = (
     ("g", "g_t ← ∇f(θ_{t−1})"),
@@ -41,7 +48,12 @@ def step(theta, g, state, hp):
     m_hat = m / (1 - mu_prod)
     n = nu * state["n"] + (1 - nu) * g**2
     n_hat = n / (1 - nu**t)
-    update = hp.lr * m_hat / root(n_hat, hp.eps, hp.eps_placement)
+    eps, placement = hp.eps, hp.eps_placement
+    if placement == "hat":  # variant: keras' ε̂ form, i.e. ε / √(1 − ν^t) outside the root
+        eps, placement = hp.eps / (1 - nu**t) ** 0.5, "outside"
+    update = hp.lr * m_hat / root(n_hat, eps, placement)
+    if hp.eps_root:  # variant: optax's eps_root, a second constant under the root
+        update = hp.lr * m_hat / root(n_hat + hp.eps_root, eps, placement)
     theta = theta - update
 
     new_state = {"t": t, "mu_prod": mu_prod, "m": m, "n": n}

@@ -12,6 +12,11 @@ r"""AdaMax (Kingma & Ba 2014, Section 7; Dozat 2016, Section 2.3), with the mome
 Adam's :math:`m_t, \hat m_t`, with the :math:`L_\infty` norm in place of the :math:`L_2` one: :math:`n_t` needs no
 bias correction. :math:`\varepsilon` is added to the denominator, as the paper prints it (keras' ``Adamax`` does the
 same; torch and optax put it inside the max, :math:`\max(\nu n, |g| + \varepsilon)`).
+
+There is no root here, so ``eps_placement="inside"`` (the default) and ``"outside"`` both give the box's
+:math:`n_t + \varepsilon`. ``eps_placement="max"`` is torch's ``Adamax`` and optax's ``adamax``:
+:math:`n_t \leftarrow \max(\nu n_{t-1}, |g_t| + \varepsilon)` and
+:math:`\theta_t \leftarrow \theta_{t-1} - \eta\,\hat m_t / n_t`.
 Default :math:`\eta = 0.002` (Kingma & Ba's choice for AdaMax).
 """
 
@@ -20,7 +25,8 @@ from ._common import absolute, maximum, momentum_schedule
 NAME = "adamax"
 ALGORITHM = "Section 2.3 (AdaMax)"
 DEFAULT_LR = 2e-3
-HPARAMS = ("lr", "mu", "nu", "eps", "schedule")
+HPARAMS = ("lr", "mu", "nu", "eps", "schedule", "eps_placement")
+EPS_PLACEMENTS = ("inside", "outside", "max")
 STATE = ("m", "n")
 BOX = (
     ("g", "g_t ← ∇f(θ_{t−1})"),
@@ -38,6 +44,9 @@ def step(theta, g, state, hp):
     m_hat = m / (1 - mu_prod)
     n = maximum(hp.nu * state["n"], absolute(g))
     update = hp.lr * m_hat / (n + hp.eps)
+    if hp.eps_placement == "max":  # variant: torch's and optax's ε inside the max
+        n = maximum(hp.nu * state["n"], absolute(g) + hp.eps)
+        update = hp.lr * m_hat / n
     theta = theta - update
 
     new_state = {"t": t, "mu_prod": mu_prod, "m": m, "n": n}

@@ -18,7 +18,12 @@ Read literally. Two places where the paper could be read otherwise, and what we 
   bias corrections use the schedule. torch's ``NAdam`` and keras' ``Nadam`` do the same (constant
   :math:`\beta_1`); no known library uses :math:`\mu_t` there, so no option is offered.
 * :math:`\varepsilon` sits inside the root, as printed. ``eps_placement="outside"`` gives
-  :math:`\sqrt{\hat n_t} + \varepsilon`, which torch, keras and optax (with ``eps_root=0``) compute.
+  :math:`\sqrt{\hat n_t} + \varepsilon`, which torch, keras and optax (with ``eps_root=0``) compute;
+  ``eps_root`` adds optax's second constant under the root, :math:`\sqrt{\hat n_t + \varepsilon_{root}} +
+  \varepsilon`.
+
+The schedule: torch's ``NAdam`` is ``"paper"`` (its ``momentum_decay`` 0.004 = 1/250), keras 3's ``Nadam`` is
+``"keras"`` (:math:`0.96^t`), optax's ``nadam`` is ``"constant"``. See :mod:`nadam_ref.schedules`.
 
 Default :math:`\eta = 0.002` (the value keras and Dozat's own code default to).
 """
@@ -28,7 +33,7 @@ from ._common import momentum_schedule, root
 NAME = "nadam"
 ALGORITHM = "Algorithm 8"
 DEFAULT_LR = 2e-3
-HPARAMS = ("lr", "mu", "nu", "eps", "schedule", "eps_placement")
+HPARAMS = ("lr", "mu", "nu", "eps", "schedule", "eps_placement", "eps_root")
 STATE = ("m", "n")
 BOX = (
     ("g", "g_t ← ∇f(θ_{t−1})"),
@@ -53,6 +58,8 @@ def step(theta, g, state, hp):
     n_hat = n / (1 - nu**t)
     m_bar = (1 - mu_t) * g_hat + mu_next * m_hat
     update = hp.lr * m_bar / root(n_hat, hp.eps, hp.eps_placement)
+    if hp.eps_root:  # variant: optax's eps_root, a second constant under the root
+        update = hp.lr * m_bar / root(n_hat + hp.eps_root, hp.eps, hp.eps_placement)
     theta = theta - update
 
     new_state = {"t": t, "mu_prod": mu_prod, "m": m, "n": n}

@@ -14,6 +14,9 @@ r"""NadaMax (Dozat 2016, Section 3.2): Nadam's Nesterov momentum with AdaMax's :
 "AdaMax can make use of the Nesterov acceleration trick identically": Algorithm 8's :math:`\hat g, m, \hat m,
 \bar m` with AdaMax's :math:`n_t` and denominator. The same readings as :mod:`nadam_ref.rules.nadam` (constant
 :math:`\mu` in :math:`m_t`). Default :math:`\eta = 0.002`.
+
+``eps_placement="max"`` moves :math:`\varepsilon` inside the max as :mod:`nadam_ref.rules.adamax` does for torch
+and optax (no library ships NadaMax; the option keeps the two max-norm rules alike).
 """
 
 from ._common import absolute, maximum, momentum_schedule
@@ -21,7 +24,8 @@ from ._common import absolute, maximum, momentum_schedule
 NAME = "nadamax"
 ALGORITHM = "Section 3.2 (NadaMax)"
 DEFAULT_LR = 2e-3
-HPARAMS = ("lr", "mu", "nu", "eps", "schedule")
+HPARAMS = ("lr", "mu", "nu", "eps", "schedule", "eps_placement")
+EPS_PLACEMENTS = ("inside", "outside", "max")
 STATE = ("m", "n")
 BOX = (
     ("g", "g_t ← ∇f(θ_{t−1})"),
@@ -44,6 +48,9 @@ def step(theta, g, state, hp):
     n = maximum(hp.nu * state["n"], absolute(g))
     m_bar = (1 - mu_t) * g_hat + mu_next * m_hat
     update = hp.lr * m_bar / (n + hp.eps)
+    if hp.eps_placement == "max":  # variant: ε inside the max, as torch's and optax's AdaMax
+        n = maximum(hp.nu * state["n"], absolute(g) + hp.eps)
+        update = hp.lr * m_bar / n
     theta = theta - update
 
     new_state = {"t": t, "mu_prod": mu_prod, "m": m, "n": n}

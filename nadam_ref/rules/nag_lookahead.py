@@ -22,8 +22,8 @@ HPARAMS = ("lr", "mu", "schedule")
 STATE = ("m",)
 NEEDS_GRAD_FN = True
 BOX = (
-    ("lookahead", "θ_{t−1} − η μ_t m_{t−1}"),
-    ("g", "g_t ← ∇f(θ_{t−1} − η μ_t m_{t−1})"),
+    ("lookahead", "φ_{t−1} ← θ_{t−1} − η μ_t m_{t−1}"),
+    ("g", "g_t ← ∇f(φ_{t−1})"),
     ("m", "m_t ← μ_t m_{t−1} + g_t"),
     ("theta", "θ_t ← θ_{t−1} − η m_t"),
 )

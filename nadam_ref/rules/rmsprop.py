@@ -24,7 +24,7 @@ STATE = ("n",)
 BOX = (
     ("g", "g_t ← ∇f(θ_{t−1})"),
     ("n", "n_t ← ν n_{t−1} + (1 − ν) g_t²"),
-    ("n_hat", "n̂_t ← n_t / (1 − ν^t)   (bias_correction=True only; else n̂_t = n_t)"),
+    ("n_hat", "n̂_t ← n_t / (1 − ν^t) if bias_correction else n_t"),
     ("theta", "θ_t ← θ_{t−1} − η g_t / √(n̂_t + ε)"),
 )
 
