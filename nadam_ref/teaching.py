@@ -16,7 +16,7 @@ import html
 import inspect
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import rules as _rules
 from .backend import to_host
@@ -28,11 +28,13 @@ _EXTRA_NAMES = {"theta": ("update", "theta")}
 
 @dataclass(frozen=True)
 class CodeLine:
-    """One line of source: the file (relative to the package's parent), its line number and its text."""
+    """One line of source: the file (relative to the package's parent), its line number, its text, and whether it
+    sits in a nested block (an ``if`` that selects another library's variant) rather than in the box's own lines."""
 
     path: str
     lineno: int
     text: str
+    nested: bool = False
 
     def __str__(self) -> str:
         return f"{os.path.basename(self.path)}:{self.lineno}  {self.text}"
@@ -42,8 +44,9 @@ class CodeLine:
 class BoxListing:
     """The lines of one algorithm box, each with the source lines that implement it.
 
-    ``rows`` is a tuple of ``(box_line, code_lines)``; a first row ``("μ_t, μ_{t+1}, ∏ μ_i", ...)`` shows where the
-    schedule quantities come from, for the rules that use them.
+    ``rows`` is a tuple of ``(box_line, code_lines)``. A first row ``("μ_t, μ_{t+1}, ∏ μ_i", ...)`` shows where the
+    schedule quantities come from, for the rules that use them; a last row :data:`VARIANTS` lists the ``if`` blocks
+    that select another library's variant, which are not part of the box.
     """
 
     rule: str
@@ -81,19 +84,28 @@ def box_beside_code(rule: str) -> BoxListing:
     """
     module = _rules.get(rule)
     step_lines = _source_lines(module.step)
+    box_lines = [c for c in step_lines if not c.nested]
     rows = []
-    schedule = [c for c in step_lines if "momentum_schedule(" in c.text]
+    schedule = [c for c in box_lines if "momentum_schedule(" in c.text]
     if schedule:
         rows.append(("μ_t, μ_{t+1}, ∏ μ_i", tuple(schedule)))
     for symbol, text in module.BOX:
         names = _EXTRA_NAMES.get(symbol, (symbol,))
-        code = tuple(c for c in step_lines if any(_assigns(c.text, name) for name in names))
+        code = tuple(c for c in box_lines if any(_assigns(c.text, name) for name in names))
         if not code and symbol == "g":
-            code = tuple(c for c in _source_lines(_iterate) if "grad_fn(theta)" in c.text)
+            code = tuple(replace(c, nested=False) for c in _source_lines(_iterate) if "grad_fn(theta)" in c.text)
         if not code:
             raise LookupError(f"box line {text!r} of rule {rule!r} has no implementing line in {module.__file__}")
         rows.append((text, code))
+    variants = tuple(c for i, c in enumerate(step_lines)
+                     if c.nested or (i + 1 < len(step_lines) and step_lines[i + 1].nested))
+    if variants:
+        rows.append((VARIANTS, variants))
     return BoxListing(rule, module.ALGORITHM, _relative(module.__file__), tuple(rows))
+
+
+#: The label of the row that lists the code selecting other libraries' variants (not in the paper's box).
+VARIANTS = "(not in the box: options that reproduce other libraries)"
 
 
 def _assigns(line: str, name: str) -> bool:
@@ -101,9 +113,22 @@ def _assigns(line: str, name: str) -> bool:
 
 
 def _source_lines(function) -> list[CodeLine]:
+    """The non-blank lines of ``function``'s body; ``nested`` marks the lines inside a block (``if ...:``) of the body,
+    not the continuation lines of a long statement."""
     lines, start = inspect.getsourcelines(function)
     path = _relative(inspect.getsourcefile(function))
-    return [CodeLine(path, start + i, text.strip()) for i, text in enumerate(lines) if text.strip()]
+    body = [(start + i, text) for i, text in enumerate(lines) if text.strip()][1:]  # drop the ``def`` line
+    base = min(_indent(text) for _, text in body)
+    out, in_block = [], False
+    for lineno, text in body:
+        if _indent(text) == base:
+            in_block = text.split("  #")[0].rstrip().endswith(":")
+        out.append(CodeLine(path, lineno, text.strip(), in_block and _indent(text) > base))
+    return out
+
+
+def _indent(text: str) -> int:
+    return len(text) - len(text.lstrip())
 
 
 def _relative(path: str) -> str:
@@ -185,3 +210,17 @@ def offline_controls(jshtml: str) -> str:
     jshtml = re.sub(r'<link rel="stylesheet"\s+href="https?://[^"]*font-awesome[^"]*">', "", jshtml)
     return re.sub(r'<i class="(fa [^"]*)"></i>',
                   lambda m: f"<span>{_BUTTON_GLYPHS.get(m.group(1), '?')}</span>", jshtml)
+
+
+def show_figure(fig, dpi: int = 90):
+    """Display a matplotlib ``Figure`` made outside pyplot (as :mod:`nadam_ref.surfaces` returns them) as a PNG,
+    whatever the notebook's matplotlib backend; returns the IPython ``Image``."""
+    import io
+
+    from IPython.display import Image, display
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    image = Image(buffer.getvalue())
+    display(image)
+    return image

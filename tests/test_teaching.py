@@ -21,6 +21,7 @@ def test_every_box_line_has_its_code_line(rule):
     box = [text for _, text in rules.get(rule).BOX]
     listed = [text for text, _ in listing.rows if text in box]
     assert listed == box
+    assert all(not c.nested for text, code in listing.rows if text in box for c in code)
     for _, code in listing.rows:
         assert code and all(line.text and line.lineno > 0 for line in code)
 
@@ -77,3 +78,14 @@ def test_animate_paths_embeds_frames_and_closes_its_figure():
     assert 'class="animation"' in html
     with pytest.raises(ValueError, match="at least 2 points"):
         animate_paths(quadratic, {"a": path[:1]}, (-1, 1, -1, 1))
+
+
+def test_library_variants_are_listed_apart_from_the_box_lines():
+    from nadam_ref.teaching import VARIANTS
+
+    rows = dict(box_beside_code("adamax").rows)
+    assert [c.text for c in rows["n_t ← max(ν n_{t−1}, |g_t|)"]] == ['n = maximum(hp.nu * state["n"], absolute(g))']
+    variants = [c.text for c in rows[VARIANTS]]
+    assert variants[0].startswith('if hp.eps_placement == "max":') and len(variants) == 3
+    assert all(c.nested for c in rows[VARIANTS][1:])
+    assert VARIANTS not in dict(box_beside_code("gd").rows)  # no variants, no row
