@@ -18,6 +18,7 @@ COMMANDS = {
     "race": ("nadam_ref.commands.race_cmd", "rules racing on a 2D surface: animation, PNG, loss plot, summary.csv"),
     "crosscheck": ("nadam_ref.commands.crosscheck_cmd", "torch, optax and keras next to the paper's rules"),
     "vectors": ("nadam_ref.commands.vectors_cmd", "write (or check) the golden test vectors as JSON"),
+    "data": ("nadam_ref.commands.data_cmd", "download the full data sets, or show what data is available"),
 }
 
 
