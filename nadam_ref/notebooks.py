@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import re
 import sys
-import tempfile
 from pathlib import Path
+
+from .surfaces.output import atomic_write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE_DIR = ROOT / "notebooks" / "src"
@@ -114,20 +114,8 @@ def sync(source_dir: Path = SOURCE_DIR, notebook_dir: Path = NOTEBOOK_DIR, check
             continue
         changed.append(target)
         if not check:
-            _atomic_write(target, text)
+            atomic_write_text(target, text)
     return changed
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def main(argv=None) -> int:
