@@ -7,13 +7,14 @@ EXTRAS ?= dev,gpu,notebooks,crosscheck
 STAMP  := $(VENV)/.installed
 OUT    ?= demo-output
 
-.PHONY: help venv test demo lint book lab bench clean
+.PHONY: help venv test demo lint book book-check lab bench clean
 
 help:
 	@echo "make demo   - set up .venv and run the main demo (writes to $(OUT)/)"
 	@echo "make test   - set up .venv and run the test suite"
 	@echo "make lint   - ruff"
 	@echo "make book   - build the Jupyter Book into book/_build/html"
+	@echo "make book-check - check the built book in headless Chromium (needs Debian's chromium)"
 	@echo "make lab    - open JupyterLab on notebooks/"
 	@echo "make bench  - run the benchmarks against torch"
 
@@ -37,6 +38,9 @@ demo: $(STAMP)
 book: $(STAMP)
 	$(PY) -m pip install -q -e ".[book]"
 	$(PY) -m nadam_ref.book_build
+
+book-check: book
+	$(PY) -m nadam_ref.book_check
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
