@@ -1,0 +1,132 @@
+"""The settings of every experiment at every scale, the paper's shared hyper-parameters, and the chosen η's.
+
+Dozat (2016), Section 4: "All algorithms used ν = .999 and ε = 1e−8 [...] with a momentum schedule given by
+μ_t = μ(1 − .5 × .96^{t/250}) with μ = .99 [...] Only the learning rate η differed across algorithms and
+experiments. [...] All algorithms used initialization bias correction." Those are :data:`PAPER_SETTINGS`;
+RMSProp's box has no bias correction, so it is switched on by its ``bias_correction`` hyper-parameter.
+
+Scales:
+
+* ``smoke`` — seconds per experiment; checks the whole pipeline in CI, its numbers mean nothing;
+* ``class`` — the data shipped with the package, sized so that 3 experiments × 9 rules take about 15 minutes on
+  2 CPU cores;
+* ``paper`` — the paper's models and full data sets (downloaded on request), GPU recommended.
+
+The η of each rule and experiment comes from ``learning_rates.json`` (chosen by ``reproduce --tune`` at class
+scale, see the README); :data:`LR_CENTRES` are the centres of that search.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from importlib import resources
+
+from ..rules import PAPER_RULES
+
+EXPERIMENT_NAMES = ("word2vec", "mnist", "lstm")
+SCALES = ("smoke", "class", "paper")
+
+#: Section 4 of the paper: shared by every rule; only η differs.
+PAPER_SETTINGS = {"mu": 0.99, "nu": 0.999, "eps": 1e-8, "schedule": "paper", "bias_correction": True}
+
+#: Centres of the η search (``--tune``). Classical momentum and NAG here sum gradients (m ← μm + g), so their
+#: steps are ~1/(1 − μ) = 100 times GD's at the same η: their centres are 1/100 of GD's. The adaptive rules
+#: start from Kingma & Ba's 1e-3 (2e-3 for the L∞ ones, as AdaMax suggests), GD from the TensorFlow models' η.
+LR_CENTRES = {
+    "word2vec": {"gd": 1.0, "momentum": 0.01, "nag": 0.01, "rmsprop": 3e-3, "adam": 3e-3, "nadam": 3e-3,
+                 "maxaprop": 6e-3, "adamax": 6e-3, "nadamax": 6e-3},
+    "mnist": {"gd": 0.03, "momentum": 3e-4, "nag": 3e-4, "rmsprop": 1e-3, "adam": 1e-3, "nadam": 1e-3,
+              "maxaprop": 2e-3, "adamax": 2e-3, "nadamax": 2e-3},
+    "lstm": {"gd": 1.0, "momentum": 0.01, "nag": 0.01, "rmsprop": 2e-3, "adam": 2e-3, "nadam": 2e-3,
+             "maxaprop": 4e-3, "adamax": 4e-3, "nadamax": 4e-3},
+}
+
+#: Every η tried is centre × factor; half a decade apart.
+TUNE_FACTORS = (0.1, 0.316, 1.0, 3.16, 10.0)
+
+_CONFIGS = {
+    "mnist": {
+        "smoke": {"model": "tiny", "data": "shipped", "train_examples": 256, "valid_examples": 128,
+                  "test_examples": 128, "batch_size": 32, "epochs": 2, "lr_decay": 0.9,
+                  "tune": {"epochs": 1, "factors": [1.0, 10.0]}},
+        "class": {"model": "class", "data": "shipped", "train_examples": 2000, "valid_examples": 1000,
+                  "test_examples": 2000, "batch_size": 50, "epochs": 3, "lr_decay": 0.9,
+                  "tune": {"epochs": 1, "factors": list(TUNE_FACTORS)}},
+        "paper": {"model": "paper", "data": "full", "train_examples": None, "valid_examples": 5000,
+                  "test_examples": None, "batch_size": 64, "epochs": 30, "lr_decay": 0.9,
+                  "tune": {"epochs": 3, "factors": list(TUNE_FACTORS)}},
+    },
+    "lstm": {
+        "smoke": {"model": "tiny", "data": "shipped", "train_tokens": 2000, "valid_tokens": 600, "test_tokens": 600,
+                  "vocab_size": 200, "batch_size": 4, "num_steps": 10, "epochs": 2, "clip_norm": 5.0,
+                  "decay_after": 1, "lr_decay": 0.5, "l2": 1e-5,
+                  "tune": {"epochs": 1, "factors": [1.0, 10.0]}},
+        "class": {"model": "class", "data": "shipped", "train_tokens": 40000, "valid_tokens": 8000,
+                  "test_tokens": 8000, "vocab_size": 2000, "batch_size": 20, "num_steps": 20, "epochs": 3,
+                  "clip_norm": 5.0, "decay_after": 2, "lr_decay": 0.5, "l2": 1e-5,
+                  "tune": {"epochs": 1, "factors": list(TUNE_FACTORS)}},
+        "paper": {"model": "paper", "data": "full", "train_tokens": None, "valid_tokens": None, "test_tokens": None,
+                  "vocab_size": 10000, "batch_size": 20, "num_steps": 20, "epochs": 13, "clip_norm": 5.0,
+                  "decay_after": 4, "lr_decay": 0.5, "l2": 1e-5,
+                  "tune": {"epochs": 2, "factors": list(TUNE_FACTORS)}},
+    },
+    "word2vec": {
+        "smoke": {"model": "tiny", "data": "shipped", "train_tokens": 5000, "vocab_size": 300, "batch_size": 64,
+                  "window": 1, "negatives": 8, "dropout": 0.5, "epochs": 2,
+                  "tune": {"epochs": 1, "factors": [1.0, 10.0]}},
+        "class": {"model": "class", "data": "shipped", "train_tokens": 60000, "vocab_size": 3000,
+                  "batch_size": 128, "window": 1, "negatives": 64, "dropout": 0.5, "epochs": 3,
+                  "tune": {"epochs": 1, "factors": list(TUNE_FACTORS)}},
+        "paper": {"model": "paper", "data": "full", "train_tokens": None, "vocab_size": 50000, "batch_size": 128,
+                  "window": 1, "negatives": 64, "dropout": 0.5, "epochs": 5,
+                  "tune": {"epochs": 1, "factors": list(TUNE_FACTORS)}},
+    },
+}
+
+
+def check_request(experiments, scale, rules, seeds) -> None:
+    """ValueError naming the bad value for an unknown experiment, scale or rule, or a bad seed count."""
+    for name in experiments:
+        if name not in _CONFIGS:
+            raise ValueError(f"unknown experiment {name!r}; expected one of {', '.join(EXPERIMENT_NAMES)} or all")
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
+    for rule in rules:
+        if rule not in PAPER_RULES:
+            raise ValueError(f"unknown rule {rule!r} for the paper's experiments; expected some of "
+                             f"{', '.join(PAPER_RULES)}")
+    if not experiments or not rules:
+        raise ValueError("nothing to run: give at least one experiment and one rule")
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise ValueError(f"seeds={seeds!r}; expected an integer >= 1")
+
+
+def get(experiment: str, scale: str) -> dict:
+    """A copy of the configuration of ``experiment`` at ``scale``."""
+    check_request([experiment], scale, PAPER_RULES, 1)
+    return copy.deepcopy(_CONFIGS[experiment][scale])
+
+
+def lr_factor(cfg: dict, epoch: int) -> float:
+    r"""The annealing factor of η in epoch ``epoch`` (0-based).
+
+    MNIST: :math:`\text{decay}^{\text{epoch}}` every epoch (the TensorFlow model decays by .95 per epoch; the paper
+    "modified [it] to decay faster", we use .9). LSTM: the TensorFlow PTB model's
+    :math:`\text{decay}^{\max(0,\ \text{epoch} + 1 - \text{decay\_after})}`. word2vec: constant.
+    """
+    decay = cfg.get("lr_decay")
+    if decay is None:
+        return 1.0
+    return decay ** max(0, epoch + 1 - cfg.get("decay_after", 1))
+
+
+def learning_rates(experiment: str, rules=PAPER_RULES) -> dict:
+    """The committed η per rule for ``experiment`` (from ``learning_rates.json``)."""
+    chosen = _committed()["chosen"][experiment]
+    return {rule: float(chosen[rule]) for rule in rules}
+
+
+def _committed() -> dict:
+    text = resources.files("nadam_ref.experiments").joinpath("learning_rates.json").read_text(encoding="utf-8")
+    return json.loads(text)
