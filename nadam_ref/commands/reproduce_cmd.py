@@ -50,8 +50,10 @@ def run(args) -> int:
                                       log=(lambda *_: None) if args.quiet else _log)
     except reproduce.checkpoint.CheckpointMismatchError as e:
         raise CLIError(str(e)) from None
-    except OSError as e:
+    except PermissionError as e:
         raise CLIError(f"cannot write the outputs in {out!r}: {e}") from None
+    except FileNotFoundError as e:  # the full data sets of the paper scale, not downloaded yet
+        raise CLIError(f"{e} (the paper scale needs the full data sets: see nadam_ref/data/README.md)") from None
     print(f"done in {time.perf_counter() - start:.1f} s (training and evaluation: {results['wall_s']:.1f} s); "
           f"wrote {out}/results.json, table.md, claims.md, curves.png")
     print(open(f"{out}/table.md", encoding="utf-8").read())

@@ -32,54 +32,58 @@ PAPER_SETTINGS = {"mu": 0.99, "nu": 0.999, "eps": 1e-8, "schedule": "paper", "bi
 
 #: Centres of the η search (``--tune``). Classical momentum and NAG here sum gradients (m ← μm + g), so their
 #: steps are ~1/(1 − μ) = 100 times GD's at the same η: their centres are 1/100 of GD's. The adaptive rules
-#: start from Kingma & Ba's 1e-3 (2e-3 for the L∞ ones, as AdaMax suggests), GD from the TensorFlow models' η.
+#: start from Kingma & Ba's 1e-3 (2e-3 for the L∞ ones, as AdaMax suggests), GD from the TensorFlow models' η
+#: (the LSTM's loss is a mean over the 20 steps where TensorFlow's is a sum, so its η = 1 becomes 20 here).
 LR_CENTRES = {
     "word2vec": {"gd": 1.0, "momentum": 0.01, "nag": 0.01, "rmsprop": 3e-3, "adam": 3e-3, "nadam": 3e-3,
                  "maxaprop": 6e-3, "adamax": 6e-3, "nadamax": 6e-3},
     "mnist": {"gd": 0.03, "momentum": 3e-4, "nag": 3e-4, "rmsprop": 1e-3, "adam": 1e-3, "nadam": 1e-3,
               "maxaprop": 2e-3, "adamax": 2e-3, "nadamax": 2e-3},
-    "lstm": {"gd": 1.0, "momentum": 0.01, "nag": 0.01, "rmsprop": 2e-3, "adam": 2e-3, "nadam": 2e-3,
+    "lstm": {"gd": 20.0, "momentum": 0.2, "nag": 0.2, "rmsprop": 2e-3, "adam": 2e-3, "nadam": 2e-3,
              "maxaprop": 4e-3, "adamax": 4e-3, "nadamax": 4e-3},
 }
 
-#: Every η tried is centre × factor; half a decade apart.
+#: Every η tried is centre × factor, half a decade apart: five at paper scale, the middle three at class scale.
 TUNE_FACTORS = (0.1, 0.316, 1.0, 3.16, 10.0)
+CLASS_TUNE_FACTORS = TUNE_FACTORS[1:4]
 
+# Sizes at `class` scale are set from measured step times on 2 shared cores (see README): about 25 s of
+# training and evaluation per rule and experiment. `model_settings` override single settings of the model size.
 _CONFIGS = {
     "mnist": {
-        "smoke": {"model": "tiny", "data": "shipped", "train_examples": 256, "valid_examples": 128,
-                  "test_examples": 128, "batch_size": 32, "epochs": 2, "lr_decay": 0.9,
-                  "tune": {"epochs": 1, "factors": [1.0, 10.0]}},
-        "class": {"model": "class", "data": "shipped", "train_examples": 2000, "valid_examples": 1000,
-                  "test_examples": 2000, "batch_size": 50, "epochs": 3, "lr_decay": 0.9,
-                  "tune": {"epochs": 1, "factors": list(TUNE_FACTORS)}},
-        "paper": {"model": "paper", "data": "full", "train_examples": None, "valid_examples": 5000,
-                  "test_examples": None, "batch_size": 64, "epochs": 30, "lr_decay": 0.9,
-                  "tune": {"epochs": 3, "factors": list(TUNE_FACTORS)}},
+        "smoke": {"model": "class", "model_settings": {"conv1": 2, "conv2": 4, "fc": 8}, "data": "shipped",
+                  "train_examples": 200, "valid_examples": 100, "test_examples": 100, "batch_size": 50,
+                  "epochs": 2, "lr_decay": 0.9, "tune": {"epochs": 1, "factors": [1.0, 10.0]}},
+        "class": {"model": "class", "data": "shipped", "train_examples": 6000, "valid_examples": 1000,
+                  "test_examples": 1000, "batch_size": 50, "epochs": 3, "lr_decay": 0.9,
+                  "tune": {"epochs": 1, "factors": list(CLASS_TUNE_FACTORS)}},
+        "paper": {"model": "paper", "data": "full", "train_examples": None, "valid_examples": None,
+                  "test_examples": None, "batch_size": 50, "epochs": 20, "lr_decay": 0.9,
+                  "tune": {"epochs": 2, "factors": list(TUNE_FACTORS)}},
     },
     "lstm": {
-        "smoke": {"model": "tiny", "data": "shipped", "train_tokens": 2000, "valid_tokens": 600, "test_tokens": 600,
-                  "vocab_size": 200, "batch_size": 4, "num_steps": 10, "epochs": 2, "clip_norm": 5.0,
-                  "decay_after": 1, "lr_decay": 0.5, "l2": 1e-5,
-                  "tune": {"epochs": 1, "factors": [1.0, 10.0]}},
-        "class": {"model": "class", "data": "shipped", "train_tokens": 40000, "valid_tokens": 8000,
-                  "test_tokens": 8000, "vocab_size": 2000, "batch_size": 20, "num_steps": 20, "epochs": 3,
-                  "clip_norm": 5.0, "decay_after": 2, "lr_decay": 0.5, "l2": 1e-5,
-                  "tune": {"epochs": 1, "factors": list(TUNE_FACTORS)}},
-        "paper": {"model": "paper", "data": "full", "train_tokens": None, "valid_tokens": None, "test_tokens": None,
-                  "vocab_size": 10000, "batch_size": 20, "num_steps": 20, "epochs": 13, "clip_norm": 5.0,
-                  "decay_after": 4, "lr_decay": 0.5, "l2": 1e-5,
+        "smoke": {"model": "class", "model_settings": {"hidden": 8}, "corpus": "tinyshakespeare",
+                  "vocab_size": 200, "train_tokens": 2000, "valid_tokens": 500, "test_tokens": 500,
+                  "batch_size": 5, "num_steps": 10, "epochs": 2, "clip_norm": 0.25, "decay_after": 1,
+                  "lr_decay": 0.5, "tune": {"epochs": 1, "factors": [1.0, 10.0]}},
+        "class": {"model": "class", "corpus": "tinyshakespeare", "vocab_size": 3000, "train_tokens": 150000,
+                  "valid_tokens": None, "test_tokens": None, "batch_size": 20, "num_steps": 20, "epochs": 3,
+                  "clip_norm": 0.25, "decay_after": 2, "lr_decay": 0.5,
+                  "tune": {"epochs": 1, "factors": list(CLASS_TUNE_FACTORS)}},
+        "paper": {"model": "paper", "corpus": "ptb", "vocab_size": 10000, "train_tokens": None,
+                  "valid_tokens": None, "test_tokens": None, "batch_size": 20, "num_steps": 20, "epochs": 13,
+                  "clip_norm": 0.25, "decay_after": 4, "lr_decay": 0.5,
                   "tune": {"epochs": 2, "factors": list(TUNE_FACTORS)}},
     },
     "word2vec": {
-        "smoke": {"model": "tiny", "data": "shipped", "train_tokens": 5000, "vocab_size": 300, "batch_size": 64,
-                  "window": 1, "negatives": 8, "dropout": 0.5, "epochs": 2,
-                  "tune": {"epochs": 1, "factors": [1.0, 10.0]}},
-        "class": {"model": "class", "data": "shipped", "train_tokens": 60000, "vocab_size": 3000,
-                  "batch_size": 128, "window": 1, "negatives": 64, "dropout": 0.5, "epochs": 3,
-                  "tune": {"epochs": 1, "factors": list(TUNE_FACTORS)}},
-        "paper": {"model": "paper", "data": "full", "train_tokens": None, "vocab_size": 50000, "batch_size": 128,
-                  "window": 1, "negatives": 64, "dropout": 0.5, "epochs": 5,
+        "smoke": {"model": "class", "model_settings": {"dim": 8, "noise": 4}, "corpus": "tinyshakespeare",
+                  "vocab_size": 1000, "train_tokens": 3000, "window": 1, "batch_size": 128,
+                  "batches_per_epoch": 20, "epochs": 2, "tune": {"epochs": 1, "factors": [1.0, 10.0]}},
+        "class": {"model": "class", "corpus": "tinyshakespeare", "vocab_size": 3000, "train_tokens": None,
+                  "window": 1, "batch_size": 128, "batches_per_epoch": 1000, "epochs": 3,
+                  "tune": {"epochs": 1, "factors": list(CLASS_TUNE_FACTORS)}},
+        "paper": {"model": "paper", "corpus": "text8", "vocab_size": 50000, "train_tokens": None, "window": 1,
+                  "batch_size": 128, "batches_per_epoch": None, "epochs": 1,
                   "tune": {"epochs": 1, "factors": list(TUNE_FACTORS)}},
     },
 }
@@ -113,7 +117,9 @@ def lr_factor(cfg: dict, epoch: int) -> float:
 
     MNIST: :math:`\text{decay}^{\text{epoch}}` every epoch (the TensorFlow model decays by .95 per epoch; the paper
     "modified [it] to decay faster", we use .9). LSTM: the TensorFlow PTB model's
-    :math:`\text{decay}^{\max(0,\ \text{epoch} + 1 - \text{decay\_after})}`. word2vec: constant.
+    :math:`\text{decay}^{\max(0,\ \text{epoch} + 1 - \text{decay\_after})}` (0.5 after epoch 4 at paper
+    scale); its gradient clipping ``clip_norm`` is TensorFlow's 5 divided by the 20 steps its loss sums over and
+    ours averages. word2vec: constant.
     """
     decay = cfg.get("lr_decay")
     if decay is None:

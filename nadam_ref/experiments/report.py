@@ -204,6 +204,7 @@ def plot_curves(results: dict, path: str) -> None:
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     names = list(results["experiments"])
     fig, axes = plt.subplots(2, len(names), figsize=(5.2 * len(names), 7.5), squeeze=False)
@@ -224,6 +225,7 @@ def plot_curves(results: dict, path: str) -> None:
         axes[1, col].set_title(exp["metric"]["label"])
         for ax in axes[:, col]:
             ax.set_xlabel("epoch")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.grid(alpha=0.3)
             if _spans_decades(ax):
                 ax.set_yscale("log")
