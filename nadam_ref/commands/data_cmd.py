@@ -1,0 +1,44 @@
+"""``nadam-ref data``: ``download mnist|ptb|text8 [--dir D] [--mirror URL]`` and ``info [--json]``."""
+
+from __future__ import annotations
+
+import json
+
+
+def add_arguments(parser):
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    dl = sub.add_parser("download", help="fetch a full data set into the cache, checksum-verified")
+    dl.add_argument("name", choices=["mnist", "ptb", "text8"])
+    dl.add_argument("--dir", default=None, help="destination folder (default: the cache's <name>/ folder)")
+    dl.add_argument("--mirror", default=None, help="base URL of a mirror holding the same file names")
+    dl.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the server")
+    info = sub.add_parser("info", help="what data is available locally, and where")
+    info.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def run(args) -> int:
+    from .. import data
+    from ..cli import CLIError
+
+    if args.action == "download":
+        try:
+            data.download(args.name, args.dir, mirror=args.mirror, timeout=args.timeout)
+        except (data.DownloadError, OSError) as e:
+            raise CLIError(str(e)) from None
+        return 0
+    report = data.info()
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print("shipped with the package (offline defaults):")
+    for f in report["shipped"]:
+        print(f"  {f['path']}  ({f['bytes']:,} bytes)")
+    print(f"download cache: {report['cache_dir']}  (set NADAM_REF_DATA to move it)")
+    for name, d in report["downloads"].items():
+        state = "complete" if d["complete"] else (f"partial: {', '.join(d['present'])}" if d["present"]
+                                                  else "not downloaded")
+        print(f"  {name:<6} {state:<16} {d['dir']}")
+    fashion = report["fashion_mnist"]
+    print(f"Fashion-MNIST (Debian dataset-fashion-mnist): "
+          f"{', '.join(fashion['files']) if fashion['files'] else 'not installed'} at {fashion['dir']}")
+    return 0

@@ -1,0 +1,60 @@
+r"""The word2vec analogy questions (``questions-words.txt``) and the paper's analogy metric.
+
+Each question "a is to b as c is to d" (``Athens Greece Baghdad Iraq``) asks that :math:`b - a + c` point
+towards :math:`d`. The paper (§4.1) reports "the average cosine difference"
+
+.. math:: \frac{1}{|Q|} \sum_{(a,b,c,d)\in Q} \frac{1 - \cos(b - a + c,\; d)}{2}
+
+which is 0 for perfect analogies, 1/2 for unrelated vectors and 1 for opposite ones. :math:`Q` is the set of
+questions whose four words are all in the vocabulary; its share of all questions (the coverage) is reported with
+it. As in TensorFlow's word2vec analogy evaluation, the embeddings are normalised to unit length first.
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from ..backend import to_host
+from ._files import SHIPPED
+
+SHIPPED_ANALOGIES = SHIPPED / "analogies" / "questions-words.txt"
+
+
+def load_analogies(path=None) -> list[tuple[str, tuple[str, str, str, str]]]:
+    """``[(section, (a, b, c, d)), ...]``, lower-cased, from ``path`` (default: the shipped file)."""
+    path = SHIPPED_ANALOGIES if path is None else path
+    questions, section = [], None
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            if line.startswith(":"):
+                section = line[1:].strip()
+                continue
+            words = line.lower().split()
+            if len(words) != 4 or section is None:
+                raise ValueError(f"{path}:{number}: expected four words after a ': section' line, got {line!r}")
+            questions.append((section, tuple(words)))
+    if not questions:
+        raise ValueError(f"{path}: no analogy questions found")
+    return questions
+
+
+def analogy_metric(embeddings, vocab, questions) -> dict:
+    """The paper's metric over the questions the vocabulary covers.
+
+    Returns ``{"metric": mean (1 - cos)/2, "coverage": used / total, "used": ..., "total": ...}``; the metric is
+    NaN when no question is covered.
+    """
+    E = to_host(embeddings).astype(numpy.float64)
+    covered = [q for _, q in questions if all(w in vocab.index for w in q)]
+    result = {"coverage": len(covered) / len(questions), "used": len(covered), "total": len(questions)}
+    if not covered:
+        return {"metric": float("nan"), **result}
+    ids = numpy.array([[vocab.index[w] for w in q] for q in covered])
+    unit = E / numpy.maximum(numpy.linalg.norm(E, axis=1, keepdims=True), 1e-12)
+    a, b, c, d = (unit[ids[:, i]] for i in range(4))
+    target = b - a + c
+    cos = (target * d).sum(axis=1) / numpy.maximum(numpy.linalg.norm(target, axis=1), 1e-12)
+    return {"metric": float(((1.0 - cos) / 2.0).mean()), **result}
