@@ -1,16 +1,17 @@
-"""Checkpoints of one run (experiment, rule, seed): written after every epoch, atomically, read back with checks.
+"""Checkpoints of one run (experiment, rule, seed): written after every epoch, atomically, read back with
+checks.
 
 A checkpoint is a folder with two files:
 
-* ``optimizer-epochK.npz`` — :meth:`nadam_ref.Optimizer.save`: the rule's state arrays *and* the parameters, which
-  are the model's own arrays (the optimizer updates them in place), so the model is restored with it;
+* ``optimizer-epochK.npz`` — :meth:`nadam_ref.Optimizer.save`: the rule's state arrays *and* the parameters,
+  which are the model's own arrays (the optimizer updates them in place), so the model is restored with it;
 * ``state.json`` — the run's identity (its configuration and a fingerprint of it), the epoch reached, the host
   RNG state (:func:`nadam_ref.backend.rng_state`), the history so far, and the SHA-256 of the ``.npz`` file.
 
-``state.json`` is written last, by rename, and names the ``.npz`` it belongs to, so a kill at any moment leaves
-either the previous checkpoint or the new one, never a mix. A checkpoint of another configuration is refused
-(:class:`CheckpointMismatchError`); a damaged one raises :class:`CorruptCheckpointError`, and the runner then
-starts that run again from scratch.
+``state.json`` is written last, by rename, and names the ``.npz`` it belongs to, so a kill at any moment
+leaves either the previous checkpoint or the new one, never a mix. A checkpoint of another configuration is
+refused (:class:`CheckpointMismatchError`); a damaged one raises :class:`CorruptCheckpointError`, and the
+runner then starts that run again from scratch.
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def file_sha256(path) -> str:
 
 
 def save(folder, optimizer, *, identity: dict, epoch: int, rng_state: dict, record: dict) -> None:
-    """Write the checkpoint of ``epoch`` (epochs done so far) into ``folder``, then drop the older ``.npz``."""
+    """Write the checkpoint of ``epoch`` (epochs done so far) into ``folder``, then drop the older
+    ``.npz``."""
     os.makedirs(folder, exist_ok=True)
     npz_name = f"optimizer-epoch{epoch}.npz"
     npz_path = os.path.join(folder, npz_name)
@@ -90,8 +92,8 @@ def exists(folder) -> bool:
 
 
 def read_state(folder, *, identity: dict) -> dict:
-    """The saved ``state.json`` of ``folder``, checked: it parses, belongs to ``identity``, and its ``.npz`` file is
-    present with the recorded SHA-256.
+    """The saved ``state.json`` of ``folder``, checked: it parses, belongs to ``identity``, and its ``.npz``
+    file is present with the recorded SHA-256.
 
     Raises :class:`CheckpointMismatchError` for a checkpoint of another identity, and
     :class:`CorruptCheckpointError` for one that cannot be read.
@@ -103,23 +105,30 @@ def read_state(folder, *, identity: dict) -> dict:
         if not isinstance(state, dict) or state.get("format") != FORMAT:
             found = state.get("format") if isinstance(state, dict) else type(state).__name__
             raise ValueError(f"format {found!r}, expected {FORMAT!r}")
-        missing = [k for k in ("identity", "epoch", "optimizer_file", "optimizer_sha256", "rng_state", "record")
-                   if k not in state]
+        missing = [
+            k
+            for k in ("identity", "epoch", "optimizer_file", "optimizer_sha256", "rng_state", "record")
+            if k not in state
+        ]
         if missing:
             raise KeyError(f"missing entries {missing}")
     except (OSError, ValueError, KeyError, TypeError) as e:
-        raise CorruptCheckpointError(f"checkpoint {path!r} cannot be read ({type(e).__name__}: {e})") from None
+        raise CorruptCheckpointError(
+            f"checkpoint {path!r} cannot be read ({type(e).__name__}: {e})"
+        ) from None
     if state.get("fingerprint") != fingerprint(identity) or state["identity"] != identity:
         raise CheckpointMismatchError(
             f"checkpoint {folder!r} was written by another configuration "
             f"({describe_difference(state['identity'], identity)}); "
-            "run with --fresh to discard it, or choose another --out")
+            "run with --fresh to discard it, or choose another --out"
+        )
     if not isinstance(state["epoch"], int) or state["epoch"] < 1:
         raise CorruptCheckpointError(f"checkpoint {path!r} has a bad epoch count {state['epoch']!r}")
     npz_path = os.path.join(folder, str(state["optimizer_file"]))
     if not os.path.exists(npz_path) or file_sha256(npz_path) != state["optimizer_sha256"]:
-        raise CorruptCheckpointError(f"optimizer file {npz_path!r} is missing or does not match the SHA-256 "
-                                     f"recorded in {path!r}")
+        raise CorruptCheckpointError(
+            f"optimizer file {npz_path!r} is missing or does not match the SHA-256 recorded in {path!r}"
+        )
     return state
 
 
@@ -148,14 +157,22 @@ def describe_difference(saved, wanted, prefix="") -> str:
             diffs.append(f"{at or 'identity'}: {a!r} (checkpoint) vs {b!r} (this run)")
 
     walk(saved, wanted, prefix)
-    return "; ".join(diffs[:4]) + (f" and {len(diffs) - 4} more" if len(diffs) > 4 else "") if diffs else "unknown"
+    return (
+        "; ".join(diffs[:4]) + (f" and {len(diffs) - 4} more" if len(diffs) > 4 else "")
+        if diffs
+        else "unknown"
+    )
 
 
 def remove(folder) -> None:
-    """Delete a run's checkpoint files (for --fresh and for corrupt checkpoints); leaves foreign files alone."""
+    """Delete a run's checkpoint files (for --fresh and for corrupt checkpoints); leaves foreign files
+    alone."""
     if not os.path.isdir(folder):
         return
     for name in os.listdir(folder):
-        if name == STATE_FILE or (name.startswith("optimizer-epoch") and name.endswith(".npz")) \
-                or name.startswith(".tmp-"):
+        if (
+            name == STATE_FILE
+            or (name.startswith("optimizer-epoch") and name.endswith(".npz"))
+            or name.startswith(".tmp-")
+        ):
             os.unlink(os.path.join(folder, name))

@@ -1,4 +1,5 @@
-"""What a reproduction writes besides ``results.json``: the 3×3 tables, the paper's claims checked, the curves.
+"""What a reproduction writes besides ``results.json``: the 3×3 tables, the paper's claims checked, the
+curves.
 
 * :func:`summarize` — mean ± std over seeds of each rule's final metrics;
 * :func:`table_markdown` — the paper's 3×3 layout (GD Mom NAG / RMS Adam Nadam / Maxa A-max N-max), this run
@@ -19,9 +20,22 @@ from ..rules import PAPER_RULES
 
 #: The paper's 3×3 layout: rows = denominator (none, L2, L∞), columns = momentum (none, classical, Nesterov).
 GRID = (("gd", "momentum", "nag"), ("rmsprop", "adam", "nadam"), ("maxaprop", "adamax", "nadamax"))
-SHORT = {"gd": "GD", "momentum": "Mom", "nag": "NAG", "rmsprop": "RMS", "adam": "Adam", "nadam": "Nadam",
-         "maxaprop": "Maxa", "adamax": "A-max", "nadamax": "N-max"}
-TITLES = {"word2vec": "word2vec (Figure 1)", "mnist": "MNIST CNN (Figure 2)", "lstm": "LSTM language model (Figure 3)"}
+SHORT = {
+    "gd": "GD",
+    "momentum": "Mom",
+    "nag": "NAG",
+    "rmsprop": "RMS",
+    "adam": "Adam",
+    "nadam": "Nadam",
+    "maxaprop": "Maxa",
+    "adamax": "A-max",
+    "nadamax": "N-max",
+}
+TITLES = {
+    "word2vec": "word2vec (Figure 1)",
+    "mnist": "MNIST CNN (Figure 2)",
+    "lstm": "LSTM language model (Figure 3)",
+}
 
 
 def paper_results() -> dict:
@@ -33,12 +47,20 @@ def paper_results() -> dict:
 def summarize(runs: list[dict], metric: str) -> dict:
     """Mean and std (over seeds, ``ddof=1``; None for one seed) of the last epoch's ``metric`` per split."""
     finished = [r for r in runs if r["status"] == "finished" and r["epochs"]]
-    out = {"seeds": len(runs), "finished": len(finished), "diverged": sum(r["status"] == "diverged" for r in runs)}
+    out = {
+        "seeds": len(runs),
+        "finished": len(finished),
+        "diverged": sum(r["status"] == "diverged" for r in runs),
+    }
     for split in ("train", "valid", "test"):
         key = "loss" if split == "train" else metric
         values = [r["epochs"][-1][split][key] for r in finished if key in r["epochs"][-1].get(split, {})]
-        out[split] = {"metric": key, "mean": statistics.fmean(values) if values else None,
-                      "std": statistics.stdev(values) if len(values) > 1 else None, "n": len(values)}
+        out[split] = {
+            "metric": key,
+            "mean": statistics.fmean(values) if values else None,
+            "std": statistics.stdev(values) if len(values) > 1 else None,
+            "n": len(values),
+        }
     return out
 
 
@@ -65,17 +87,25 @@ def _cell(summary: dict | None) -> tuple[str, float | None]:
 
 
 def table_markdown(results: dict) -> str:
-    """One 3×3 table per experiment: this run (mean ± std of the test metric) beside the paper, best in bold."""
+    """One 3×3 table per experiment: this run (mean ± std of the test metric) beside the paper, best in
+    bold."""
     paper = paper_results()
-    lines = [f"# Reproduction of Dozat (2016), scale `{results['scale']}`", "",
-             f"Seeds: {results['seeds']}; backend: {results['backend']}. Each cell is the test metric after the "
-             "last epoch (mean ± std over seeds when there are several). Lower is better everywhere; the best "
-             "of each table is in bold.", ""]
+    lines = [
+        f"# Reproduction of Dozat (2016), scale `{results['scale']}`",
+        "",
+        f"Seeds: {results['seeds']}; backend: {results['backend']}. Each cell is the test metric after the "
+        "last epoch (mean ± std over seeds when there are several). Lower is better everywhere; the best "
+        "of each table is in bold.",
+        "",
+    ]
     for name, exp in results["experiments"].items():
         metric = exp["metric"]
         lines += [f"## {TITLES.get(name, name)} — {metric['label']}", ""]
         lines += ["| this run | | | the paper | | |", "|---|---|---|---|---|---|"]
-        ours = {rule: _cell(exp["rules"][rule]["summary"] if rule in exp["rules"] else None) for rule in PAPER_RULES}
+        ours = {
+            rule: _cell(exp["rules"][rule]["summary"] if rule in exp["rules"] else None)
+            for rule in PAPER_RULES
+        }
         ours_best = _best({rule: value for rule, (_, value) in ours.items()})
         theirs = paper.get(name, {}).get("results", {})
         theirs_best = _best(theirs)
@@ -101,14 +131,17 @@ def _bold(text: str, on: bool) -> str:
     return f"**{text}**" if on else text
 
 
-# -- claims --------------------------------------------------------------------------------------------------------
+# -- claims ----------------------------------------------------------------------------------------------
+
 
 def _means(results, experiment) -> dict | None:
     exp = results["experiments"].get(experiment)
     if exp is None:
         return None
-    return {rule: (info["summary"]["test"]["mean"], info["summary"]["test"]["std"])
-            for rule, info in exp["rules"].items()}
+    return {
+        rule: (info["summary"]["test"]["mean"], info["summary"]["test"]["std"])
+        for rule, info in exp["rules"].items()
+    }
 
 
 def _best_claim(means, rule, label, metric):
@@ -124,11 +157,14 @@ def _best_claim(means, rule, label, metric):
     margin = others[runner_up] - mine
     noise = _noise_note(margin, std, means[runner_up][1])
     if margin > 0:
-        return "supported", (f"{SHORT[rule]} {_fmt(mine)} vs the next best, {SHORT[runner_up]} "
-                             f"{_fmt(others[runner_up])} ({metric}){noise}")
+        return "supported", (
+            f"{SHORT[rule]} {_fmt(mine)} vs the next best, {SHORT[runner_up]} "
+            f"{_fmt(others[runner_up])} ({metric}){noise}"
+        )
     best = min({**others, rule: mine}, key={**others, rule: mine}.get)
-    return "not supported", (f"{SHORT[rule]} {_fmt(mine)}, but {SHORT[best]} is best with {_fmt(others[best])} "
-                             f"({metric})")
+    return "not supported", (
+        f"{SHORT[rule]} {_fmt(mine)}, but {SHORT[best]} is best with {_fmt(others[best])} ({metric})"
+    )
 
 
 def _pair_claim(means, better, worse, label, metric):
@@ -139,7 +175,10 @@ def _pair_claim(means, better, worse, label, metric):
         return "not tested", f"no finished run of {', '.join(missing)}"
     (a, sa), (b, sb) = means[better], means[worse]
     verdict = "supported" if a < b else "not supported"
-    return verdict, f"{SHORT[better]} {_fmt(a)} vs {SHORT[worse]} {_fmt(b)} ({metric}){_noise_note(b - a, sa, sb)}"
+    return (
+        verdict,
+        f"{SHORT[better]} {_fmt(a)} vs {SHORT[worse]} {_fmt(b)} ({metric}){_noise_note(b - a, sa, sb)}",
+    )
 
 
 def _noise_note(margin, std_a, std_b) -> str:
@@ -151,47 +190,78 @@ def _noise_note(margin, std_a, std_b) -> str:
 
 
 def claims(results: dict) -> list[dict]:
-    """The paper's qualitative claims, each with a verdict (supported / not supported / not tested) and evidence."""
+    """The paper's qualitative claims, each with a verdict (supported / not supported / not tested) and
+    evidence."""
     w2v, mnist, lstm = (_means(results, e) for e in ("word2vec", "mnist", "lstm"))
     out = []
 
     def add(text, where, verdict_evidence):
-        out.append({"claim": text, "paper": where, "verdict": verdict_evidence[0], "evidence": verdict_evidence[1]})
+        out.append(
+            {"claim": text, "paper": where, "verdict": verdict_evidence[0], "evidence": verdict_evidence[1]}
+        )
 
-    add("Nadam gives the best word vectors on word2vec", "Section 4.1, Figure 1",
-        _best_claim(w2v, "nadam", "word2vec", "test analogy distance"))
+    add(
+        "Nadam gives the best word vectors on word2vec",
+        "Section 4.1, Figure 1",
+        _best_claim(w2v, "nadam", "word2vec", "test analogy distance"),
+    )
     if w2v is None:
         pair = ("not tested", "the word2vec experiment was not run")
     else:
-        checks = [_pair_claim(w2v, nesterov, classical, "word2vec", "test analogy distance")
-                  for nesterov, classical in (("nag", "momentum"), ("nadam", "adam"), ("nadamax", "adamax"))]
+        checks = [
+            _pair_claim(w2v, nesterov, classical, "word2vec", "test analogy distance")
+            for nesterov, classical in (("nag", "momentum"), ("nadam", "adam"), ("nadamax", "adamax"))
+        ]
         verdicts = {v for v, _ in checks}
-        verdict = ("not tested" if "not tested" in verdicts else
-                   "supported" if verdicts == {"supported"} else
-                   "partly supported" if "supported" in verdicts else "not supported")
+        verdict = (
+            "not tested"
+            if "not tested" in verdicts
+            else "supported"
+            if verdicts == {"supported"}
+            else "partly supported"
+            if "supported" in verdicts
+            else "not supported"
+        )
         pair = (verdict, "; ".join(e for _, e in checks))
-    add("The NAG-based rules beat their classical-momentum counterparts on word2vec (NAG > Mom, Nadam > Adam, "
-        "N-max > A-max)", "Section 4.1 and 5", pair)
-    add("RMSProp gives the lowest test loss on MNIST", "Section 4.2, Figure 2",
-        _best_claim(mnist, "rmsprop", "MNIST", "test loss"))
-    add("Classical momentum gives the best LSTM language model", "Section 4.3, Figure 3",
-        _best_claim(lstm, "momentum", "LSTM", "test perplexity"))
-    add("Nadam beats Adam on the LSTM language model", "Section 4.3, Figure 3",
-        _pair_claim(lstm, "nadam", "adam", "LSTM", "test perplexity"))
+    add(
+        "The NAG-based rules beat their classical-momentum counterparts on word2vec "
+        "(NAG > Mom, Nadam > Adam, N-max > A-max)",
+        "Section 4.1 and 5",
+        pair,
+    )
+    add(
+        "RMSProp gives the lowest test loss on MNIST",
+        "Section 4.2, Figure 2",
+        _best_claim(mnist, "rmsprop", "MNIST", "test loss"),
+    )
+    add(
+        "Classical momentum gives the best LSTM language model",
+        "Section 4.3, Figure 3",
+        _best_claim(lstm, "momentum", "LSTM", "test perplexity"),
+    )
+    add(
+        "Nadam beats Adam on the LSTM language model",
+        "Section 4.3, Figure 3",
+        _pair_claim(lstm, "nadam", "adam", "LSTM", "test perplexity"),
+    )
     return out
 
 
 def claims_markdown(results: dict) -> str:
-    lines = [f"# The paper's claims, checked by this run (scale `{results['scale']}`, seeds {results['seeds']})", "",
-             "Verdicts compare the mean test metric after the last epoch. At `smoke` and `class` scale the models, "
-             "data and training are far smaller than the paper's, so a verdict here is evidence about this "
-             "setting, not a ruling on the paper.", ""]
+    lines = [
+        f"# The paper's claims, checked by this run (scale `{results['scale']}`, seeds {results['seeds']})",
+        "",
+        "Verdicts compare the mean test metric after the last epoch. At `smoke` and `class` scale the "
+        "models, data and training are far smaller than the paper's, so a verdict here is evidence about "
+        "this setting, not a ruling on the paper.",
+        "",
+    ]
     for c in claims(results):
         lines += [f"- **{c['verdict']}** — {c['claim']} ({c['paper']}). {c['evidence']}."]
     return "\n".join(lines) + "\n"
 
 
-# -- curves --------------------------------------------------------------------------------------------------------
+# -- curves ----------------------------------------------------------------------------------------------
 
 #: Colour by denominator (row of the grid), line style by momentum (column), as the grid reads.
 _COLOURS = ("tab:blue", "tab:green", "tab:red")
@@ -199,7 +269,8 @@ _STYLES = ("-", "--", ":")
 
 
 def plot_curves(results: dict, path: str) -> None:
-    """Training loss (top) and test metric (bottom) per epoch for every rule and experiment, saved to ``path``."""
+    """Training loss (top) and test metric (bottom) per epoch for every rule and experiment, saved to
+    ``path``."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -214,8 +285,16 @@ def plot_curves(results: dict, path: str) -> None:
             for j, rule in enumerate(row):
                 if rule not in exp["rules"]:
                     continue
-                style = {"color": _COLOURS[i], "linestyle": _STYLES[j], "label": SHORT[rule], "linewidth": 1.6}
-                for ax, split, key in ((axes[0, col], "train", "loss"), (axes[1, col], "test", exp["metric"]["name"])):
+                style = {
+                    "color": _COLOURS[i],
+                    "linestyle": _STYLES[j],
+                    "label": SHORT[rule],
+                    "linewidth": 1.6,
+                }
+                for ax, split, key in (
+                    (axes[0, col], "train", "loss"),
+                    (axes[1, col], "test", exp["metric"]["name"]),
+                ):
                     xs, ys = _mean_curve(exp["rules"][rule]["runs"], split, key)
                     if xs:
                         ax.plot(xs, ys, marker="o", markersize=3, **style)
@@ -230,8 +309,11 @@ def plot_curves(results: dict, path: str) -> None:
             if _spans_decades(ax):
                 ax.set_yscale("log")
         axes[1, col].legend(fontsize=8, ncol=3)
-    fig.suptitle(f"Dozat (2016) reproduced at scale '{results['scale']}' (seeds {results['seeds']}; "
-                 "colour: denominator none/L2/L∞, style: momentum none/classical/Nesterov)", fontsize=10)
+    fig.suptitle(
+        f"Dozat (2016) reproduced at scale '{results['scale']}' (seeds {results['seeds']}; "
+        "colour: denominator none/L2/L∞, style: momentum none/classical/Nesterov)",
+        fontsize=10,
+    )
     fig.tight_layout()
     tmp = os.path.join(os.path.dirname(os.path.abspath(path)), ".tmp-curves.png")
     fig.savefig(tmp, dpi=110)

@@ -2,16 +2,16 @@
 
 The output folder holds::
 
-    results.json     every run, epoch by epoch (train/valid/test metrics), η, seed, wall time, config, versions
-    table.md         the paper's 3×3 tables, this run beside the paper (report.table_markdown)
+    results.json     every run, epoch by epoch (train/valid/test metrics), η, seed, wall time, config,
+    versions table.md         the paper's 3×3 tables, this run beside the paper (report.table_markdown)
     claims.md        the paper's qualitative claims, checked (report.claims_markdown)
     curves.png       learning curves of every rule (report.plot_curves)
     tuning.json      with --tune: every η tried and its validation score
     checkpoints/     EXPERIMENT/RULE/seedS/ (and tuning/...): one resumable checkpoint per run
 
 ``results.json`` is rewritten (atomically) after every run, so an interrupted reproduction leaves a valid file
-with what it has finished; the same command then resumes and ends with the same contents as an uninterrupted one
-(only the measured ``wall_s`` times differ).
+with what it has finished; the same command then resumes and ends with the same contents as an uninterrupted
+one (only the measured ``wall_s`` times differ).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import os
 import platform
 import shutil
 import sys
-import time
 
 from .. import __version__, backend
 from ..rules import PAPER_RULES
@@ -31,14 +30,25 @@ from . import checkpoint, configs, report, runner, tasks
 RESULTS_FORMAT = "nadam_ref.reproduce_results/1"
 
 
-def reproduce(experiments, scale: str, *, rules=PAPER_RULES, seeds: int = 1, out: str = "runs/reproduce",
-              fresh: bool = False, tune: bool = False, progress: bool = True, after_epoch=None,
-              log=print) -> dict:
-    """Run ``experiments`` × ``rules`` × seeds ``0 … seeds-1`` at ``scale`` into ``out``; return the results dict.
+def reproduce(
+    experiments,
+    scale: str,
+    *,
+    rules=PAPER_RULES,
+    seeds: int = 1,
+    out: str = "runs/reproduce",
+    fresh: bool = False,
+    tune: bool = False,
+    progress: bool = True,
+    after_epoch=None,
+    log=print,
+) -> dict:
+    """Run ``experiments`` × ``rules`` × seeds ``0 … seeds-1`` at ``scale`` into ``out``; return the results
+    dict.
 
     ``fresh`` deletes this reproduction's checkpoints first; ``tune`` chooses η per rule on the validation set
-    (see :func:`tune_learning_rates`) before the runs, instead of the committed values. ``after_epoch(epoch)`` is
-    passed to :func:`runner.train_run`.
+    (see :func:`tune_learning_rates`) before the runs, instead of the committed values. ``after_epoch(epoch)``
+    is passed to :func:`runner.train_run`.
     """
     experiments, rules = list(experiments), list(rules)
     configs.check_request(experiments, scale, rules, seeds)
@@ -47,8 +57,16 @@ def reproduce(experiments, scale: str, *, rules=PAPER_RULES, seeds: int = 1, out
         for folder in ("checkpoints", "tuning"):
             shutil.rmtree(os.path.join(out, folder), ignore_errors=True)
     xp = backend.get_xp()
-    results = {"format": RESULTS_FORMAT, "scale": scale, "seeds": seeds, "rules": rules,
-               "backend": backend.backend_name(xp), "versions": versions(), "experiments": {}, "wall_s": 0.0}
+    results = {
+        "format": RESULTS_FORMAT,
+        "scale": scale,
+        "seeds": seeds,
+        "rules": rules,
+        "backend": backend.backend_name(xp),
+        "versions": versions(),
+        "experiments": {},
+        "wall_s": 0.0,
+    }
     tuning_all = {}
     for name in experiments:
         cfg = configs.get(name, scale)
@@ -58,18 +76,37 @@ def reproduce(experiments, scale: str, *, rules=PAPER_RULES, seeds: int = 1, out
             _write_json(os.path.join(out, "tuning.json"), tuning_all)
         else:
             chosen = configs.learning_rates(name, rules)
-        exp = {"config": cfg, "metric": tasks.EXPERIMENTS[name].METRIC, "learning_rates": chosen,
-               "tuned": tune, "rules": {}}
+        exp = {
+            "config": cfg,
+            "metric": tasks.EXPERIMENTS[name].METRIC,
+            "learning_rates": chosen,
+            "tuned": tune,
+            "rules": {},
+        }
         results["experiments"][name] = exp
         for rule in rules:
             runs = []
             for seed in range(seeds):
-                record = _run(name, scale, cfg, rule, chosen[rule], seed, out, data, progress, after_epoch,
-                              purpose="result")
+                record = _run(
+                    name,
+                    scale,
+                    cfg,
+                    rule,
+                    chosen[rule],
+                    seed,
+                    out,
+                    data,
+                    progress,
+                    after_epoch,
+                    purpose="result",
+                )
                 runs.append(record)
                 log(_describe(name, record))
-            exp["rules"][rule] = {"lr": chosen[rule], "runs": runs,
-                                  "summary": report.summarize(runs, exp["metric"]["name"])}
+            exp["rules"][rule] = {
+                "lr": chosen[rule],
+                "runs": runs,
+                "summary": report.summarize(runs, exp["metric"]["name"]),
+            }
             results["wall_s"] = _total_wall(results)
             _write_json(os.path.join(out, "results.json"), results)
     write_outputs(results, out)
@@ -78,37 +115,87 @@ def reproduce(experiments, scale: str, *, rules=PAPER_RULES, seeds: int = 1, out
 
 def _run(name, scale, cfg, rule, lr, seed, out, data, progress, after_epoch, purpose, epochs=None):
     epochs = cfg["epochs"] if epochs is None else epochs
-    identity = {"experiment": name, "scale": scale, "config": cfg, "purpose": purpose, "epochs": epochs,
-                "rule": rule, "hparams": {**configs.PAPER_SETTINGS, "lr": lr}, "seed": seed}
+    identity = {
+        "experiment": name,
+        "scale": scale,
+        "config": cfg,
+        "purpose": purpose,
+        "epochs": epochs,
+        "rule": rule,
+        "hparams": {**configs.PAPER_SETTINGS, "lr": lr},
+        "seed": seed,
+    }
     sub = "checkpoints" if purpose == "result" else "tuning"
     folder = os.path.join(out, sub, name, rule, f"seed{seed}" if purpose == "result" else f"lr{lr:.6g}")
     return runner.train_run(
-        lambda: tasks.EXPERIMENTS[name].make_task(data.get(), cfg, seed), identity, folder, epochs=epochs,
-        lr_at=lambda epoch: lr * configs.lr_factor(cfg, epoch), hparams=configs.PAPER_SETTINGS,
-        clip_norm=cfg.get("clip_norm"), progress=progress, after_epoch=after_epoch)
+        lambda: tasks.EXPERIMENTS[name].make_task(data.get(), cfg, seed),
+        identity,
+        folder,
+        epochs=epochs,
+        lr_at=lambda epoch: lr * configs.lr_factor(cfg, epoch),
+        hparams=configs.PAPER_SETTINGS,
+        clip_norm=cfg.get("clip_norm"),
+        progress=progress,
+        after_epoch=after_epoch,
+    )
 
 
 def tune_learning_rates(name, scale, cfg, rules, out, data, progress=True, log=print):
-    """Choose η per rule on the validation set: train seed 0 for ``cfg["tune"]["epochs"]`` epochs at each
-    η = centre × factor (``cfg["tune"]["factors"]``, centres from :data:`configs.LR_CENTRES`) and keep the η with the
-    lowest validation metric of the last epoch; a diverged run scores +inf. Returns ``(chosen, details)``."""
+    """Choose η per rule on the validation set, returning ``(chosen, details)``.
+
+    Seed 0 is trained for ``cfg["tune"]["epochs"]`` epochs at each η = centre × factor
+    (``cfg["tune"]["factors"]``, centres :data:`configs.LR_CENTRES`), and the η with the lowest validation
+    metric after the last epoch wins; a diverged run scores +inf. While the winner is the smallest or largest
+    η tried, one more step of the grid's ratio is tried beyond it, at most :data:`configs.MAX_TUNE_EXTENSIONS`
+    times.
+    """
     spec = cfg["tune"]
     metric = tasks.EXPERIMENTS[name].METRIC["name"]
-    chosen, details = {}, {"epochs": spec["epochs"], "factors": spec["factors"], "metric": f"valid {metric}",
-                           "rules": {}}
+    factors = sorted(spec["factors"])
+    ratio = factors[1] / factors[0] if len(factors) > 1 else 10**0.5
+    chosen, details = (
+        {},
+        {"epochs": spec["epochs"], "factors": factors, "metric": f"valid {metric}", "rules": {}},
+    )
     for rule in rules:
         centre = configs.LR_CENTRES[name][rule]
-        candidates = []
-        for factor in spec["factors"]:
-            lr = float(f"{centre * factor:.3g}")
-            record = _run(name, scale, cfg, rule, lr, 0, out, data, progress, None, purpose="tune",
-                          epochs=spec["epochs"])
-            score = record["epochs"][-1]["valid"][metric] if record["status"] == "finished" else math.inf
-            candidates.append({"lr": lr, "valid": score, "status": record["status"], "wall_s": record["wall_s"]})
-            log(f"tune {name} {rule} η={lr:.3g}: valid {metric} {score:.4g} ({record['status']})")
-        best = min(candidates, key=lambda c: c["valid"])
-        chosen[rule] = best["lr"]
-        details["rules"][rule] = {"centre": centre, "candidates": candidates, "chosen": best["lr"]}
+        tried: dict[float, dict] = {}
+
+        def score(lr, rule=rule, tried=tried):
+            lr = float(f"{lr:.3g}")
+            if lr not in tried:
+                record = _run(
+                    name,
+                    scale,
+                    cfg,
+                    rule,
+                    lr,
+                    0,
+                    out,
+                    data,
+                    progress,
+                    None,
+                    purpose="tune",
+                    epochs=spec["epochs"],
+                )
+                value = record["epochs"][-1]["valid"][metric] if record["status"] == "finished" else math.inf
+                tried[lr] = {"lr": lr, "valid": value, "status": record["status"], "wall_s": record["wall_s"]}
+                log(f"tune {name} {rule} η={lr:.3g}: valid {metric} {value:.4g} ({record['status']})")
+            return lr
+
+        for factor in factors:
+            score(centre * factor)
+        for _ in range(configs.MAX_TUNE_EXTENSIONS):
+            best = min(tried.values(), key=lambda c: (c["valid"], c["lr"]))["lr"]
+            if best == min(tried) and len(tried) > 1:
+                score(best / ratio)
+            elif best == max(tried) and len(tried) > 1:
+                score(best * ratio)
+            else:
+                break
+        candidates = [tried[lr] for lr in sorted(tried)]
+        chosen[rule] = min(candidates, key=lambda c: (c["valid"], c["lr"]))["lr"]
+        details["rules"][rule] = {"centre": centre, "candidates": candidates, "chosen": chosen[rule]}
     return chosen, details
 
 
@@ -123,8 +210,12 @@ def write_outputs(results: dict, out: str) -> None:
 def versions() -> dict:
     import numpy
 
-    found = {"nadam_ref": __version__, "python": platform.python_version(), "numpy": numpy.__version__,
-             "platform": platform.platform()}
+    found = {
+        "nadam_ref": __version__,
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "platform": platform.platform(),
+    }
     if "cupy" in sys.modules:
         found["cupy"] = sys.modules["cupy"].__version__
     return found
@@ -134,19 +225,21 @@ def _describe(name, record) -> str:
     if record["status"] == "diverged":
         return f"{name} {record['rule']} seed {record['seed']}: diverged at {record['diverged_at']}"
     last = record["epochs"][-1]
-    return (f"{name} {record['rule']} seed {record['seed']}: " + ", ".join(
-        f"{split} {k} {v:.4g}" for split in ("valid", "test") for k, v in last[split].items())
-        + f" ({record['wall_s']:.1f} s)")
+    return (
+        f"{name} {record['rule']} seed {record['seed']}: "
+        + ", ".join(f"{split} {k} {v:.4g}" for split in ("valid", "test") for k, v in last[split].items())
+        + f" ({record['wall_s']:.1f} s)"
+    )
 
 
 def _total_wall(results) -> float:
-    return sum(run["wall_s"] for exp in results["experiments"].values() for info in exp["rules"].values()
-               for run in info["runs"])
+    return sum(
+        run["wall_s"]
+        for exp in results["experiments"].values()
+        for info in exp["rules"].values()
+        for run in info["runs"]
+    )
 
 
 def _write_json(path, data) -> None:
     checkpoint.atomic_write_text(path, json.dumps(data, indent=1, sort_keys=False) + "\n")
-
-
-def elapsed(start: float) -> str:
-    return f"{time.perf_counter() - start:.1f} s"

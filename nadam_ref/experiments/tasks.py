@@ -5,7 +5,8 @@ An *experiment* (an entry of :data:`EXPERIMENTS`) has
 * ``METRIC`` — ``{"name", "label"}`` of the metric its table reports (the paper's "test loss" or "test perp");
 * ``load_data(cfg)`` — the data of one configuration, loaded once and shared by every rule and seed;
 * ``make_task(data, cfg, seed)`` — a fresh *task*: ``model`` (built by :func:`nadam_ref.models.build` from
-  ``seed``), ``train_batches(epoch, rng) -> (count, iterable)`` and ``evaluate() -> {"valid": {..}, "test": {..}}``.
+  ``seed``), ``train_batches(epoch, rng) -> (count, iterable)`` and ``evaluate() -> {"valid": {..}, "test":
+  {..}}``.
 
 Tasks are the only place that knows what a batch of each model looks like; the runner sees ``params`` and
 ``loss_and_grads``.
@@ -18,8 +19,7 @@ import math
 import numpy  # host side: index arithmetic over the data sets, which live on the host
 
 from .. import models
-from ..data import analogies, mnist, text
-from ..data._files import cache_dir
+from ..data import analogies, cache_dir, mnist, text
 
 #: name → experiment.
 EXPERIMENTS: dict = {}
@@ -51,7 +51,7 @@ def _shuffled_batches(n_examples: int, batch_size: int, rng, max_batches=None):
     count = n_examples // batch_size
     if max_batches is not None:
         count = min(count, max_batches)
-    return [order[i * batch_size:(i + 1) * batch_size] for i in range(count)]
+    return [order[i * batch_size : (i + 1) * batch_size] for i in range(count)]
 
 
 def _head(arrays, n):
@@ -104,7 +104,9 @@ class LSTM:
         for split in ("train", "valid", "test"):
             ids = getattr(corpus, split)
             limit = cfg[f"{split}_tokens"]
-            data[split] = text.lm_batches(ids if limit is None else ids[:limit], cfg["batch_size"], cfg["num_steps"])
+            data[split] = text.lm_batches(
+                ids if limit is None else ids[:limit], cfg["batch_size"], cfg["num_steps"]
+            )
         return data
 
     @staticmethod
@@ -152,18 +154,25 @@ class Word2Vec:
     @staticmethod
     def load_data(cfg):
         corpus = text.load_corpus(cfg["corpus"], cfg.get("data_dir"), vocab_size=cfg["vocab_size"])
-        ids = corpus.train if cfg["train_tokens"] is None else corpus.train[:cfg["train_tokens"]]
+        ids = corpus.train if cfg["train_tokens"] is None else corpus.train[: cfg["train_tokens"]]
         questions = analogies.load_analogies(cfg.get("analogies_path"))
         order = numpy.random.default_rng(ANALOGY_SPLIT_SEED).permutation(len(questions))
         half = len(questions) // 2
-        data = {"vocab": corpus.vocab, "pairs": text.skipgram_pairs(ids, cfg["window"]),
-                "questions": {"valid": [questions[i] for i in order[:half]],
-                              "test": [questions[i] for i in order[half:]]}}
+        data = {
+            "vocab": corpus.vocab,
+            "pairs": text.skipgram_pairs(ids, cfg["window"]),
+            "questions": {
+                "valid": [questions[i] for i in order[:half]],
+                "test": [questions[i] for i in order[half:]],
+            },
+        }
         for split, qs in data["questions"].items():
             used = analogies.analogy_metric(numpy.zeros((len(corpus.vocab), 1)), corpus.vocab, qs)["used"]
             if used == 0:
-                raise ValueError(f"word2vec: no {split} analogy question has all four words in the "
-                                 f"{len(corpus.vocab)}-word vocabulary of {cfg['corpus']!r}; use a larger vocab_size")
+                raise ValueError(
+                    f"word2vec: no {split} analogy question has all four words in the "
+                    f"{len(corpus.vocab)}-word vocabulary of {cfg['corpus']!r}; use a larger vocab_size"
+                )
         return data
 
     @staticmethod
@@ -178,13 +187,17 @@ class Word2VecTask:
 
     def train_batches(self, epoch, rng):
         centre, context = self.data["pairs"]
-        chunks = _shuffled_batches(len(centre), self.cfg["batch_size"], rng, self.cfg.get("batches_per_epoch"))
+        chunks = _shuffled_batches(
+            len(centre), self.cfg["batch_size"], rng, self.cfg.get("batches_per_epoch")
+        )
         return len(chunks), (self.model.make_batch(centre[c], context[c], rng) for c in chunks)
 
     def evaluate(self):
         E, vocab = self.model.embeddings(), self.data["vocab"]
-        return {split: {"analogy": analogies.analogy_metric(E, vocab, qs)["metric"]}
-                for split, qs in self.data["questions"].items()}
+        return {
+            split: {"analogy": analogies.analogy_metric(E, vocab, qs)["metric"]}
+            for split, qs in self.data["questions"].items()
+        }
 
 
 EXPERIMENTS.update({"word2vec": Word2Vec, "mnist": MNIST, "lstm": LSTM})

@@ -12,8 +12,15 @@ import pytest
 from nadam_ref.experiments import configs, tasks
 from nadam_ref.rules import PAPER_RULES
 
-LINREG_CONFIG = {"model": "linear", "examples": 96, "dim": 5, "batch_size": 16, "epochs": 3, "lr_decay": 0.9,
-                 "tune": {"epochs": 1, "factors": [0.1, 1.0]}}
+LINREG_CONFIG = {
+    "model": "linear",
+    "examples": 96,
+    "dim": 5,
+    "batch_size": 16,
+    "epochs": 3,
+    "lr_decay": 0.9,
+    "tune": {"epochs": 1, "factors": [0.1, 1.0]},
+}
 
 
 class LinearModel:
@@ -42,12 +49,13 @@ class LinregTask:
         x, y = self.data["train"]
         order = rng.permutation(len(y))
         size = self.cfg["batch_size"]
-        chunks = [order[i:i + size] for i in range(0, len(y), size)]
+        chunks = [order[i : i + size] for i in range(0, len(y), size)]
         return len(chunks), ((x[c], y[c]) for c in chunks)
 
     def evaluate(self):
-        return {split: {"loss": self.model.loss_and_grads(self.data[split])[0]}
-                for split in ("valid", "test")}
+        return {
+            split: {"loss": self.model.loss_and_grads(self.data[split])[0]} for split in ("valid", "test")
+        }
 
 
 class Linreg:
@@ -68,8 +76,17 @@ class Linreg:
         return LinregTask(data, cfg, seed)
 
 
-LINREG_LRS = {"gd": 0.05, "momentum": 5e-4, "nag": 5e-4, "rmsprop": 0.01, "adam": 0.01, "nadam": 0.01,
-              "maxaprop": 0.01, "adamax": 0.01, "nadamax": 0.01}
+LINREG_LRS = {
+    "gd": 0.05,
+    "momentum": 5e-4,
+    "nag": 5e-4,
+    "rmsprop": 0.01,
+    "adam": 0.01,
+    "nadam": 0.01,
+    "maxaprop": 0.01,
+    "adamax": 0.01,
+    "nadamax": 0.01,
+}
 
 
 @pytest.fixture
@@ -80,7 +97,11 @@ def linreg(monkeypatch):
     monkeypatch.setitem(tasks.EXPERIMENTS, "linreg", Linreg)
     monkeypatch.setitem(configs.LR_CENTRES, "linreg", dict(LINREG_LRS))
     original = configs.learning_rates
-    monkeypatch.setattr(configs, "learning_rates",
-                        lambda name, rules=PAPER_RULES: {r: lrs[r] for r in rules} if name == "linreg"
-                        else original(name, rules))
+    monkeypatch.setattr(
+        configs,
+        "learning_rates",
+        lambda name, rules=PAPER_RULES: (
+            {r: lrs[r] for r in rules} if name == "linreg" else original(name, rules)
+        ),
+    )
     return lrs

@@ -13,7 +13,7 @@ import time
 import numpy
 import pytest
 
-from nadam_ref.experiments import checkpoint, reproduce, runner
+from nadam_ref.experiments import checkpoint, configs, reproduce, runner
 from nadam_ref.rules import PAPER_RULES
 
 QUIET = {"progress": False, "log": lambda *_: None}
@@ -72,8 +72,9 @@ def test_interrupted_run_resumes_to_identical_results(linreg, tmp_path, stop_aft
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        reproduce.reproduce(["linreg"], "smoke", rules=["gd", "nadam", "adamax"], out=resumed,
-                            after_epoch=interrupt, **QUIET)
+        reproduce.reproduce(
+            ["linreg"], "smoke", rules=["gd", "nadam", "adamax"], out=resumed, after_epoch=interrupt, **QUIET
+        )
     reproduce.reproduce(["linreg"], "smoke", rules=["gd", "nadam", "adamax"], out=resumed, **QUIET)
     assert without_wall_times(read_results(resumed)) == without_wall_times(read_results(straight))
 
@@ -180,8 +181,9 @@ def test_corrupt_checkpoint_restarts_that_rule_cleanly(linreg, tmp_path, damage)
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        reproduce.reproduce(["linreg"], "smoke", rules=["adam", "nadam"], out=out, after_epoch=stop_after_two,
-                            **QUIET)
+        reproduce.reproduce(
+            ["linreg"], "smoke", rules=["adam", "nadam"], out=out, after_epoch=stop_after_two, **QUIET
+        )
     folder = os.path.join(out, "checkpoints", "linreg", "adam", "seed0")
     npz = os.path.join(folder, "optimizer-epoch2.npz")
     if damage == "state_json":
@@ -216,9 +218,22 @@ def test_tune_chooses_the_best_validation_lr(linreg, tmp_path):
     tuning = json.load(open(os.path.join(out, "tuning.json"), encoding="utf-8"))["linreg"]
     for rule in ("adam", "gd"):
         candidates = tuning["rules"][rule]["candidates"]
-        assert [c["lr"] for c in candidates] == pytest.approx([linreg[rule] * 0.1, linreg[rule]])
+        lrs = [c["lr"] for c in candidates]
+        assert lrs == sorted(lrs) and len(lrs) <= 2 + configs.MAX_TUNE_EXTENSIONS
+        assert {float(f"{linreg[rule] * 0.1:.3g}"), linreg[rule]} <= set(lrs)
         best = min(candidates, key=lambda c: c["valid"])
         assert results["experiments"]["linreg"]["rules"][rule]["lr"] == best["lr"]
+        # the search walks outward while the best is on an edge, so it ends inside or at the step limit
+        assert best["lr"] not in (lrs[0], lrs[-1]) or len(lrs) == 2 + configs.MAX_TUNE_EXTENSIONS
+
+
+def test_tune_walks_past_an_edge(linreg, tmp_path):
+    linreg_centre = configs.LR_CENTRES["linreg"]
+    linreg_centre["adam"] = 1e-5  # far too small: the best is the largest η tried, so the search steps up
+    reproduce.reproduce(["linreg"], "smoke", rules=["adam"], out=str(tmp_path), tune=True, **QUIET)
+    tuning = json.load(open(tmp_path / "tuning.json", encoding="utf-8"))["linreg"]["rules"]["adam"]
+    assert [c["lr"] for c in tuning["candidates"]] == pytest.approx([1e-6, 1e-5, 1e-4, 1e-3])
+    assert tuning["chosen"] == 1e-3
 
 
 def test_clip_by_global_norm():
