@@ -19,8 +19,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 
+from ..data import atomic_write_bytes, file_digest
 from ..optimizer import StateFileError
 
 STATE_FILE = "state.json"
@@ -41,27 +41,8 @@ def fingerprint(identity: dict) -> str:
 
 
 def atomic_write_text(path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, flush it to disk, then rename it onto ``path``."""
-    path = os.fspath(path)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(os.path.abspath(path)))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def file_sha256(path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file and a rename."""
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def save(folder, optimizer, *, identity: dict, epoch: int, rng_state: dict, record: dict) -> None:
@@ -77,7 +58,7 @@ def save(folder, optimizer, *, identity: dict, epoch: int, rng_state: dict, reco
         "identity": identity,
         "epoch": epoch,
         "optimizer_file": npz_name,
-        "optimizer_sha256": file_sha256(npz_path),
+        "optimizer_sha256": file_digest(npz_path),
         "rng_state": rng_state,
         "record": record,
     }
@@ -125,7 +106,7 @@ def read_state(folder, *, identity: dict) -> dict:
     if not isinstance(state["epoch"], int) or state["epoch"] < 1:
         raise CorruptCheckpointError(f"checkpoint {path!r} has a bad epoch count {state['epoch']!r}")
     npz_path = os.path.join(folder, str(state["optimizer_file"]))
-    if not os.path.exists(npz_path) or file_sha256(npz_path) != state["optimizer_sha256"]:
+    if not os.path.exists(npz_path) or file_digest(npz_path) != state["optimizer_sha256"]:
         raise CorruptCheckpointError(
             f"optimizer file {npz_path!r} is missing or does not match the SHA-256 recorded in {path!r}"
         )
@@ -173,6 +154,7 @@ def remove(folder) -> None:
         if (
             name == STATE_FILE
             or (name.startswith("optimizer-epoch") and name.endswith(".npz"))
-            or name.startswith(".tmp-")
+            or name.startswith(".tmp-")  # Optimizer.save's temporary file, left by a kill
+            or (name.startswith(".") and name.endswith(".part"))  # atomic_write_bytes' temporary file
         ):
             os.unlink(os.path.join(folder, name))

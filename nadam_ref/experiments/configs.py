@@ -37,39 +37,12 @@ PAPER_SETTINGS = {"mu": 0.99, "nu": 0.999, "eps": 1e-8, "schedule": "paper", "bi
 #: centre is GD's / 3. The adaptive rules start from Kingma & Ba's 1e-3, 2e-3 for the L∞ ones (as AdaMax
 #: suggests), 3× that for word2vec's sparse updates.
 LR_CENTRES = {
-    "word2vec": {
-        "gd": 3.0,
-        "momentum": 1.0,
-        "nag": 1.0,
-        "rmsprop": 3e-3,
-        "adam": 3e-3,
-        "nadam": 3e-3,
-        "maxaprop": 6e-3,
-        "adamax": 6e-3,
-        "nadamax": 6e-3,
-    },
-    "mnist": {
-        "gd": 0.1,
-        "momentum": 0.03,
-        "nag": 0.03,
-        "rmsprop": 1e-3,
-        "adam": 1e-3,
-        "nadam": 1e-3,
-        "maxaprop": 2e-3,
-        "adamax": 2e-3,
-        "nadamax": 2e-3,
-    },
-    "lstm": {
-        "gd": 20.0,
-        "momentum": 6.0,
-        "nag": 6.0,
-        "rmsprop": 1e-3,
-        "adam": 1e-3,
-        "nadam": 1e-3,
-        "maxaprop": 2e-3,
-        "adamax": 2e-3,
-        "nadamax": 2e-3,
-    },
+    "word2vec": {"gd": 3.0, "momentum": 1.0, "nag": 1.0, "rmsprop": 3e-3, "adam": 3e-3, "nadam": 3e-3,
+                 "maxaprop": 6e-3, "adamax": 6e-3, "nadamax": 6e-3},
+    "mnist": {"gd": 0.1, "momentum": 0.03, "nag": 0.03, "rmsprop": 1e-3, "adam": 1e-3, "nadam": 1e-3,
+              "maxaprop": 2e-3, "adamax": 2e-3, "nadamax": 2e-3},
+    "lstm": {"gd": 20.0, "momentum": 6.0, "nag": 6.0, "rmsprop": 1e-3, "adam": 1e-3, "nadam": 1e-3,
+             "maxaprop": 2e-3, "adamax": 2e-3, "nadamax": 2e-3},
 }
 
 #: Every η tried is centre × factor, half a decade apart: five at paper scale, the middle three at class
