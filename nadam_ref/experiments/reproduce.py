@@ -6,7 +6,8 @@ The output folder holds::
     versions table.md         the paper's 3×3 tables, this run beside the paper (report.table_markdown)
     claims.md        the paper's qualitative claims, checked (report.claims_markdown)
     curves.png       learning curves of every rule (report.plot_curves)
-    tuning.json      with --tune: every η tried and its validation score
+    tuning.json      with --tune: every η tried and its validation score, and the η chosen, in the format
+                     of the package's learning_rates.json (copy it there to make the choice the default)
     checkpoints/     EXPERIMENT/RULE/seedS/ (and tuning/...): one resumable checkpoint per run
 
 ``results.json`` is rewritten (atomically) after every run, so an interrupted reproduction leaves a valid file
@@ -73,7 +74,7 @@ def reproduce(
         data = tasks.DataCache(name, cfg)
         if tune:
             chosen, tuning_all[name] = tune_learning_rates(name, scale, cfg, rules, out, data, progress, log)
-            _write_json(os.path.join(out, "tuning.json"), tuning_all)
+            _write_json(os.path.join(out, "tuning.json"), learning_rates_document(tuning_all, scale))
         else:
             chosen = configs.learning_rates(name, rules)
         exp = {
@@ -197,6 +198,18 @@ def tune_learning_rates(name, scale, cfg, rules, out, data, progress=True, log=p
         chosen[rule] = min(candidates, key=lambda c: (c["valid"], c["lr"]))["lr"]
         details["rules"][rule] = {"centre": centre, "candidates": candidates, "chosen": chosen[rule]}
     return chosen, details
+
+
+def learning_rates_document(tuning_all: dict, scale: str) -> dict:
+    """What ``--tune`` found, as ``learning_rates.json`` stores it: ``chosen`` (experiment → rule → η) and the
+    ``search`` behind it. An η that is still the smallest or largest tried (the walk stopped at its limit) is
+    listed under ``at_edge``."""
+    at_edge = [f"{name}/{rule}" for name, found in tuning_all.items() for rule, r in found["rules"].items()
+               if len(r["candidates"]) > 1
+               and r["chosen"] in (r["candidates"][0]["lr"], r["candidates"][-1]["lr"])]
+    return {"scale": scale, "chosen": {name: {rule: r["chosen"] for rule, r in found["rules"].items()}
+                                       for name, found in tuning_all.items()},
+            "at_edge": at_edge, "search": tuning_all}
 
 
 def write_outputs(results: dict, out: str) -> None:

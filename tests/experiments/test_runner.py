@@ -215,7 +215,10 @@ def test_seeds_give_mean_and_std(linreg, tmp_path):
 def test_tune_chooses_the_best_validation_lr(linreg, tmp_path):
     out = str(tmp_path / "out")
     results = reproduce.reproduce(["linreg"], "smoke", rules=["adam", "gd"], out=out, tune=True, **QUIET)
-    tuning = json.load(open(os.path.join(out, "tuning.json"), encoding="utf-8"))["linreg"]
+    document = json.load(open(os.path.join(out, "tuning.json"), encoding="utf-8"))
+    assert document["chosen"]["linreg"] == {r: results["experiments"]["linreg"]["rules"][r]["lr"]
+                                            for r in ("adam", "gd")}
+    tuning = document["search"]["linreg"]
     for rule in ("adam", "gd"):
         candidates = tuning["rules"][rule]["candidates"]
         lrs = [c["lr"] for c in candidates]
@@ -231,9 +234,11 @@ def test_tune_walks_past_an_edge(linreg, tmp_path):
     linreg_centre = configs.LR_CENTRES["linreg"]
     linreg_centre["adam"] = 1e-5  # far too small: the best is the largest η tried, so the search steps up
     reproduce.reproduce(["linreg"], "smoke", rules=["adam"], out=str(tmp_path), tune=True, **QUIET)
-    tuning = json.load(open(tmp_path / "tuning.json", encoding="utf-8"))["linreg"]["rules"]["adam"]
+    document = json.load(open(tmp_path / "tuning.json", encoding="utf-8"))
+    tuning = document["search"]["linreg"]["rules"]["adam"]
     assert [c["lr"] for c in tuning["candidates"]] == pytest.approx([1e-6, 1e-5, 1e-4, 1e-3])
     assert tuning["chosen"] == 1e-3
+    assert document["at_edge"] == ["linreg/adam"]  # still the largest tried when the walk stopped
 
 
 def test_clip_by_global_norm():
