@@ -114,8 +114,25 @@ def table_markdown(results: dict) -> str:
             cells += [_bold(f"{SHORT[r]} {_paper_fmt(theirs.get(r))}", r == theirs_best) for r in row]
             lines.append("| " + " | ".join(cells) + " |")
         lrs = ", ".join(f"{SHORT[r]} {exp['rules'][r]['lr']:.3g}" for r in PAPER_RULES if r in exp["rules"])
-        lines += ["", f"η: {lrs}.", ""]
+        lines += ["", f"η: {lrs}."]
+        unstable = [f"{SHORT[rule]} (seed {seed}: {first:.3g} → {last:.3g})"
+                    for rule, seed, first, last in _growing_losses(exp)]
+        if unstable:
+            lines.append("Training loss grew more than tenfold from the first epoch to the last, though no "
+                         "NaN appeared: " + ", ".join(unstable) + ".")
+        lines.append("")
     return "\n".join(lines)
+
+
+def _growing_losses(exp):
+    """(rule, seed, first, last) of the finished runs whose training loss grew more than tenfold: unstable at
+    their η."""
+    for rule, info in exp["rules"].items():
+        for run in info["runs"]:
+            if run["status"] == "finished" and len(run["epochs"]) > 1:
+                first, last = run["epochs"][0]["train"]["loss"], run["epochs"][-1]["train"]["loss"]
+                if last > 10 * abs(first):
+                    yield rule, run["seed"], first, last
 
 
 def _paper_fmt(value) -> str:

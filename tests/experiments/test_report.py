@@ -78,3 +78,11 @@ def test_summarize(values, mean, std):
     summary = report.summarize(runs, "m")
     assert summary["test"]["mean"] == mean
     assert summary["test"]["std"] == (pytest.approx(std) if std else None)
+
+
+def test_table_flags_a_growing_training_loss():
+    results = fake_results({"mnist": {rule: [0.05] for rule in PAPER_RULES}})
+    run = results["experiments"]["mnist"]["rules"]["gd"]["runs"][0]
+    run["epochs"] = [dict(run["epochs"][0], epoch=1), dict(run["epochs"][0], epoch=2, train={"loss": 50.0})]
+    table = report.table_markdown(results)
+    assert "grew more than tenfold" in table and "GD (seed 0: 1 → 50)" in table
