@@ -327,8 +327,8 @@ def plot_curves(results: dict, path: str) -> None:
                 ax.set_yscale("log")
         axes[1, col].legend(fontsize=8, ncol=3)
     fig.suptitle(
-        f"Dozat (2016) reproduced at scale '{results['scale']}' (seeds {results['seeds']}; "
-        "colour: denominator none/L2/L∞, style: momentum none/classical/Nesterov)",
+        f"Dozat (2016) reproduced at scale '{results['scale']}', seeds: {results['seeds']}\n"
+        "colour: denominator none/L2/L∞; line: momentum none/classical/Nesterov",
         fontsize=10,
     )
     fig.tight_layout()
