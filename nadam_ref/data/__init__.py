@@ -18,7 +18,17 @@ from .analogies import analogy_metric, load_analogies
 from .download import SOURCES, ChecksumError, DownloadError, OfflineError, RemoteFile, download, fetch
 from .idx import IDXError, read_idx, write_idx
 from .mnist import FASHION_MNIST, load_mnist
-from .text import CORPORA, Corpus, EmptyCorpusError, Vocab, build_vocab, lm_batches, load_corpus, skipgram_pairs, tokenize
+from .text import (
+    CORPORA,
+    Corpus,
+    EmptyCorpusError,
+    Vocab,
+    build_vocab,
+    lm_batches,
+    load_corpus,
+    skipgram_pairs,
+    tokenize,
+)
 
 
 def info() -> dict:
@@ -28,8 +38,9 @@ def info() -> dict:
     downloads = {}
     for name, files in SOURCES.items():
         present = [f.name for f in files if (cache / name / f.name).is_file()]
-        downloads[name] = {"dir": str(cache / name), "present": present, "complete": len(present) == len(files)}
-    fashion = [p.name for p in sorted(Path(FASHION_MNIST).glob("*.gz"))] if Path(FASHION_MNIST).is_dir() else []
+        downloads[name] = {"dir": str(cache / name), "present": present,
+                           "complete": len(present) == len(files)}
+    fashion = sorted(p.name for p in Path(FASHION_MNIST).glob("*.gz")) if Path(FASHION_MNIST).is_dir() else []
     return {"shipped": shipped, "cache_dir": str(cache), "downloads": downloads,
             "fashion_mnist": {"dir": str(FASHION_MNIST), "files": fashion}}
 

@@ -6,8 +6,8 @@ towards :math:`d`. The paper (§4.1) reports "the average cosine difference"
 .. math:: \frac{1}{|Q|} \sum_{(a,b,c,d)\in Q} \frac{1 - \cos(b - a + c,\; d)}{2}
 
 which is 0 for perfect analogies, 1/2 for unrelated vectors and 1 for opposite ones. :math:`Q` is the set of
-questions whose four words are all in the vocabulary; its share of all questions (the coverage) is reported with
-it. As in TensorFlow's word2vec analogy evaluation, the embeddings are normalised to unit length first.
+questions whose four words are all in the vocabulary; its share of all questions (the coverage) is reported
+with it. As in TensorFlow's word2vec analogy evaluation, the embeddings are normalised to unit length first.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ def load_analogies(path=None) -> list[tuple[str, tuple[str, str, str, str]]]:
                 continue
             words = line.lower().split()
             if len(words) != 4 or section is None:
-                raise ValueError(f"{path}:{number}: expected four words after a ': section' line, got {line!r}")
+                raise ValueError(f"{path}:{number}: expected four words after a ': section' line, "
+                                 f"got {line!r}")
             questions.append((section, tuple(words)))
     if not questions:
         raise ValueError(f"{path}: no analogy questions found")
@@ -44,8 +45,8 @@ def load_analogies(path=None) -> list[tuple[str, tuple[str, str, str, str]]]:
 def analogy_metric(embeddings, vocab, questions) -> dict:
     """The paper's metric over the questions the vocabulary covers.
 
-    Returns ``{"metric": mean (1 - cos)/2, "coverage": used / total, "used": ..., "total": ...}``; the metric is
-    NaN when no question is covered.
+    Returns ``{"metric": mean (1 - cos)/2, "coverage": used / total, "used": ..., "total": ...}``; the metric
+    is NaN when no question is covered.
     """
     E = to_host(embeddings).astype(numpy.float64)
     covered = [q for _, q in questions if all(w in vocab.index for w in q)]

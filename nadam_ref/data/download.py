@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import socket
 import tempfile
 import urllib.error
 import urllib.request
@@ -76,7 +75,8 @@ SOURCES = {
 }
 
 
-def download(name: str, directory=None, mirror: str | None = None, timeout: float = 60.0, log=print) -> list[Path]:
+def download(name: str, directory=None, mirror: str | None = None, timeout: float = 60.0,
+             log=print) -> list[Path]:
     """Fetch data set ``name`` (a key of :data:`SOURCES`) into ``directory`` (default: the cache's
     ``<name>/``). ``mirror`` replaces each URL's folder (the file names stay). Returns the files' paths."""
     if name not in SOURCES:
@@ -85,7 +85,8 @@ def download(name: str, directory=None, mirror: str | None = None, timeout: floa
     return [fetch(remote, directory, mirror, timeout, log) for remote in SOURCES[name]]
 
 
-def fetch(remote: RemoteFile, directory: Path, mirror: str | None = None, timeout: float = 60.0, log=print) -> Path:
+def fetch(remote: RemoteFile, directory: Path, mirror: str | None = None, timeout: float = 60.0,
+          log=print) -> Path:
     """Fetch one file into ``directory`` unless it is already there and verified; see the module docstring."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -104,8 +105,8 @@ def fetch(remote: RemoteFile, directory: Path, mirror: str | None = None, timeou
             unpacked = _unzip_member(tmp, remote.member, directory, url)
         got = file_digest(unpacked or tmp, remote.algorithm)
         if got != remote.digest:
-            raise ChecksumError(f"{url}: {remote.algorithm} of {remote.name} is {got}, expected {remote.digest} "
-                                f"(corrupt, truncated or a different file); it was not kept")
+            raise ChecksumError(f"{url}: {remote.algorithm} of {remote.name} is {got}, expected "
+                                f"{remote.digest} (corrupt, truncated or a different file); it was not kept")
         os.replace(unpacked or tmp, target)
         log(f"{target}: saved, {remote.algorithm} verified")
         return target
@@ -129,13 +130,13 @@ def _stream(url: str, path: str, timeout: float) -> None:
     except http.client.IncompleteRead as e:
         raise DownloadError(f"{url}: the connection closed early, after {len(e.partial)} more bytes "
                             f"(truncated download); nothing was kept") from None
-    except (urllib.error.URLError, socket.timeout, ConnectionError) as e:
+    except (TimeoutError, urllib.error.URLError, ConnectionError) as e:
         reason = getattr(e, "reason", e)
         raise OfflineError(f"cannot reach {url} ({reason}). This machine looks offline: download the files "
                            f"elsewhere and copy them into the data folder, or pass --mirror URL") from None
     if declared is not None and received != int(declared):
-        raise DownloadError(f"{url}: received {received} bytes of the {declared} announced (truncated download); "
-                            f"nothing was kept")
+        raise DownloadError(f"{url}: received {received} bytes of the {declared} announced "
+                            f"(truncated download); nothing was kept")
 
 
 def _unzip_member(archive: str, member: str, directory: Path, url: str) -> str:

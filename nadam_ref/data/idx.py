@@ -1,8 +1,8 @@
 """The IDX file format of MNIST (LeCun et al.), raw or gzip-compressed, read with every field checked.
 
-Layout: two zero bytes, a type byte, a byte giving the number of dimensions ``d``, then ``d`` big-endian 32-bit
-sizes, then the values in C order, big-endian. A file that is truncated, too long, of an unknown type, or not
-IDX at all raises :class:`IDXError` naming the file and what was expected.
+Layout: two zero bytes, a type byte, a byte giving the number of dimensions ``d``, then ``d`` big-endian
+32-bit sizes, then the values in C order, big-endian. A file that is truncated, too long, of an unknown type,
+or not IDX at all raises :class:`IDXError` naming the file and what was expected.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ def read_idx(path, expect_dims: int | None = None, expect_dtype: str | None = No
         raise IDXError(f"{path}: IDX header says 0 dimensions; expected at least 1")
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise IDXError(f"{path}: truncated header: {len(raw)} bytes, the {ndim} dimension sizes need {header}")
+        raise IDXError(f"{path}: truncated header: {len(raw)} bytes, the {ndim} dimension sizes need "
+                       f"{header}")
     shape = struct.unpack(f">{ndim}I", raw[4:header])
     dtype = numpy.dtype(IDX_TYPES[type_byte])
     expected = header + int(numpy.prod(shape, dtype=numpy.int64)) * dtype.itemsize
@@ -58,7 +59,8 @@ def read_idx(path, expect_dims: int | None = None, expect_dtype: str | None = No
 
 
 def write_idx(path, array, compress: bool | None = None) -> None:
-    """Write ``array`` as an IDX file, atomically; gzip-compressed when ``compress`` (default: name ends .gz)."""
+    """Write ``array`` as an IDX file, atomically; gzip-compressed when ``compress`` (default: when the
+    name ends in .gz)."""
     array = numpy.asarray(array)
     codes = {numpy.dtype(v).newbyteorder("="): k for k, v in IDX_TYPES.items()}
     native = array.dtype.newbyteorder("=")

@@ -40,11 +40,13 @@ def read_images_and_labels(directory: Path, prefix: str):
     images_path = find_idx(directory, f"{prefix}-images-idx3-ubyte")
     labels_path = find_idx(directory, f"{prefix}-labels-idx1-ubyte")
     if images_path is None or labels_path is None:
-        raise FileNotFoundError(f"{directory}: no {prefix}-images-idx3-ubyte[.gz] and {prefix}-labels-idx1-ubyte[.gz]")
+        raise FileNotFoundError(f"{directory}: no {prefix}-images-idx3-ubyte[.gz] and "
+                                f"{prefix}-labels-idx1-ubyte[.gz]")
     images = read_idx(images_path, expect_dims=3, expect_dtype="uint8")
     labels = read_idx(labels_path, expect_dims=1, expect_dtype="uint8")
     if len(images) != len(labels):
-        raise IDXError(f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels")
+        raise IDXError(f"{images_path} holds {len(images)} images but {labels_path} holds "
+                       f"{len(labels)} labels")
     if labels.size and labels.max() > 9:
         raise IDXError(f"{labels_path}: label {int(labels.max())} found; expected digits 0-9")
     return images, labels
@@ -57,7 +59,7 @@ def to_model_input(images, labels):
 
 
 def load_mnist(directory=None) -> dict:
-    """``{"train": (x, y), "valid": (x, y), "test": (x, y)}`` from ``directory`` (default: the shipped set)."""
+    """``{"train": (x, y), "valid": (x, y), "test": (x, y)}`` from ``directory`` (default: shipped)."""
     if directory is None:
         images, labels = read_images_and_labels(SHIPPED_MNIST, "t10k")
         order = numpy.random.default_rng(SPLIT_SEED).permutation(len(labels))

@@ -105,11 +105,12 @@ def split_by_position(tokens: list, fractions=SPLIT_FRACTIONS) -> tuple[list, li
 
 
 def load_corpus(name: str = "tinyshakespeare", directory=None, vocab_size: int | None = None) -> Corpus:
-    """One of :data:`CORPORA` as word ids. ``directory`` defaults to the shipped data (Tiny Shakespeare) or the
-    download cache (``ptb``, ``text8``). ``vocab_size`` defaults to 10,000 (all of PTB's), 3,000 for Tiny
+    """One of :data:`CORPORA` as word ids. ``directory`` defaults to the shipped data (Tiny Shakespeare) or
+    the download cache (``ptb``, ``text8``). ``vocab_size`` defaults to 10,000 (all of PTB's), 3,000 for Tiny
     Shakespeare and 50,000 for text8."""
     if name == "tinyshakespeare":
-        folder = SHIPPED / "tinyshakespeare" if directory is None else require_dir(directory, "Tiny Shakespeare")
+        folder = (SHIPPED / "tinyshakespeare" if directory is None
+                  else require_dir(directory, "Tiny Shakespeare"))
         parts = split_by_position(tokenize(_read_text(folder / "input.txt"), eos=True))
         default_size = 3000
     elif name == "ptb":
@@ -142,9 +143,9 @@ def _read_text(path: Path) -> str:
 def lm_batches(ids, batch_size: int, num_steps: int):
     """Zaremba's layout for truncated BPTT: ``(x, y)``, each ``(n_batches, batch_size, num_steps)``.
 
-    The id stream is cut into ``batch_size`` contiguous rows; batch ``i`` is columns ``[i·T, (i+1)·T)`` of every
-    row, and ``y`` is ``x`` shifted by one word. Row ``b`` of batch ``i + 1`` continues row ``b`` of batch ``i``,
-    which is why the LSTM state is carried from one batch to the next.
+    The id stream is cut into ``batch_size`` contiguous rows; batch ``i`` is columns ``[i·T, (i+1)·T)`` of
+    every row, and ``y`` is ``x`` shifted by one word. Row ``b`` of batch ``i + 1`` continues row ``b`` of
+    batch ``i``, which is why the LSTM state is carried from one batch to the next.
     """
     ids = numpy.asarray(ids)
     row_len = len(ids) // batch_size

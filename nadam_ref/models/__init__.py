@@ -7,8 +7,8 @@
     >>> sorted(grads) == sorted(model.params)
     True
 
-Each model has ``params`` (dict name → array), ``loss_and_grads(batch) -> (float, dict)``, ``example_batch(rng)``
-and ``make_batch(...)``; see README.md in this folder.
+Each model has ``params`` (dict name → array), ``loss_and_grads(batch) -> (float, dict)``,
+``example_batch(rng)`` and ``make_batch(...)``; see README.md in this folder.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from .word2vec import Word2Vec
 MODELS = {"cnn": CNN, "lstm_lm": LSTMLM, "word2vec": Word2Vec}
 
 
-def build(name: str, size: str = "class", seed: int = 0, *, dtype: str | None = None, xp=None, **settings) -> Model:
-    """The model ``name`` (one of :data:`MODELS`) at ``size`` ("tiny", "class" or "paper"), its parameters drawn
-    from ``seed``.
+def build(name: str, size: str = "class", seed: int = 0, *, dtype: str | None = None, xp=None,
+          **settings) -> Model:
+    """The model ``name`` (one of :data:`MODELS`) at ``size`` ("tiny", "class" or "paper"), its parameters
+    drawn from ``seed``.
 
     ``dtype`` defaults to float64 for ``tiny`` (gradient checks) and float32 otherwise; ``xp`` to the backend
     chosen by ``NADAM_REF_BACKEND``. Any other keyword overrides one setting of the size's configuration

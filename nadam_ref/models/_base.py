@@ -2,7 +2,8 @@
 
 A model owns ``params`` (dict name → array, updated in place by whatever trains it) and knows nothing of
 optimizers. ``loss_and_grads(batch)`` is a pure function of the parameters and the batch: every random choice
-(dropout masks, noise words) is drawn when the batch is made (``make_batch``/``example_batch``) and travels in it.
+(dropout masks, noise words) is drawn when the batch is made (``make_batch``, ``example_batch``) and
+travels in it.
 """
 
 from __future__ import annotations
@@ -50,6 +51,11 @@ class ParamInit:
         return self._put(numpy.full(shape, float(value)))
 
 
+def _fits(got: tuple, want: tuple) -> bool:
+    """``got`` matches ``want``, where None in ``want`` matches any length."""
+    return len(got) == len(want) and all(w is None or g == w for g, w in zip(got, want, strict=True))
+
+
 class Model:
     """Base class: ``name``, ``size``, ``config``, ``dtype``, ``xp`` and ``params``."""
 
@@ -75,14 +81,15 @@ class Model:
         n = sum(int(p.size) for p in self.params.values())
         return f"<{self.name} size={self.size!r} dtype={self.dtype} params={n:,}>"
 
-    # -- batch checks --------------------------------------------------------------------------------------------
+    # -- batch checks ----------------------------------------------------------------------------------------
 
     def _float_input(self, batch, key, shape):
-        """``batch[key]`` on this model's backend, checked to be of ``shape`` (None = any) and the model's dtype."""
+        """``batch[key]`` on this model's backend, checked to be of ``shape`` (None = any) and of the
+        model's dtype."""
         a = self._get(batch, key, shape)
         if str(a.dtype) != self.dtype:
-            raise BatchError(f"{self.name}: batch[{key!r}] has dtype {a.dtype}; expected {self.dtype} like the "
-                             f"model's parameters")
+            raise BatchError(f"{self.name}: batch[{key!r}] has dtype {a.dtype}; expected {self.dtype} like "
+                             f"the model's parameters")
         return to_device(a, self.xp)
 
     def _int_input(self, batch, key, shape, high):
@@ -103,8 +110,7 @@ class Model:
         a = batch[key]
         if not hasattr(a, "shape") or not hasattr(a, "dtype"):
             raise BatchError(f"{self.name}: batch[{key!r}] is a {type(a).__name__}; expected an array")
-        if shape is not None and (len(a.shape) != len(shape)
-                                  or any(want is not None and got != want for got, want in zip(a.shape, shape))):
+        if shape is not None and not _fits(a.shape, shape):
             wanted = "(" + ", ".join("N" if s is None else str(s) for s in shape) + ")"
             raise BatchError(f"{self.name}: batch[{key!r}] has shape {tuple(a.shape)}; expected {wanted}")
         return a

@@ -1,17 +1,20 @@
-r"""The paper's MNIST CNN (TensorFlow's basic MNIST convolutional model, ``models/image/mnist/convolutional.py``).
+r"""The paper's MNIST CNN (TensorFlow's basic MNIST convolutional model,
+``models/image/mnist/convolutional.py``).
 
 .. code-block:: text
 
     x (N, 28, 28, 1) → conv 5×5×32 SAME → ReLU → max-pool 2×2/2 → conv 5×5×64 SAME → ReLU → max-pool 2×2/2
-      → flatten (N, 7·7·64) → fc 512 → ReLU → dropout(0.5) → fc 10 → softmax cross-entropy  (+ L2 on the fc layers)
+      → flatten (N, 7·7·64) → fc 512 → ReLU → dropout(0.5) → fc 10 → softmax cross-entropy
+      (+ L2 on the fc layers)
 
 As in that model: weights start from a truncated normal with std 0.1, the first conv's biases at 0 and the
 others at 0.1; dropout keeps half the fc units while training; the loss adds
 :math:`5\cdot10^{-4}\,(\lVert W_3\rVert^2 + \lVert b_3\rVert^2 + \lVert W_4\rVert^2 + \lVert b_4\rVert^2)/2`.
-The batch size is 50.
+The batch size is 64 (``BATCH_SIZE`` there).
 
-Sizes: ``paper`` is the model above; ``class`` narrows it (8 and 16 filters, fc 64) so it trains on two CPU cores
-in seconds; ``tiny`` (8×8 images, 3×3 kernels, a few units) exists for whole-model gradient checks.
+Sizes: ``paper`` is the model above; ``class`` narrows it (8 and 16 filters, fc 64, batch 50) so it trains
+on two CPU cores in seconds; ``tiny`` (8×8 images, 3×3 kernels, a few units) is for whole-model gradient
+checks.
 """
 
 from __future__ import annotations
@@ -24,9 +27,12 @@ from ._base import Model
 class CNN(Model):
     name = "cnn"
     CONFIGS = {
-        "tiny": dict(image=8, kernel=3, conv1=2, conv2=3, fc=6, classes=10, batch=3, dropout=0.5, l2=5e-4),
-        "class": dict(image=28, kernel=5, conv1=8, conv2=16, fc=64, classes=10, batch=50, dropout=0.5, l2=5e-4),
-        "paper": dict(image=28, kernel=5, conv1=32, conv2=64, fc=512, classes=10, batch=50, dropout=0.5, l2=5e-4),
+        "tiny": dict(image=8, kernel=3, conv1=2, conv2=3, fc=6, classes=10, batch=3, dropout=0.5,
+                     l2=5e-4),
+        "class": dict(image=28, kernel=5, conv1=8, conv2=16, fc=64, classes=10, batch=50, dropout=0.5,
+                      l2=5e-4),
+        "paper": dict(image=28, kernel=5, conv1=32, conv2=64, fc=512, classes=10, batch=64, dropout=0.5,
+                      l2=5e-4),
     }
 
     def init_params(self, init):
@@ -35,11 +41,13 @@ class CNN(Model):
             raise ValueError(f"cnn: image size {c['image']} must be divisible by 4 (two 2×2 poolings)")
         k, flat = c["kernel"], (c["image"] // 4) ** 2 * c["conv2"]
         return {
-            "conv1_W": init.truncated_normal((k, k, 1, c["conv1"]), 0.1), "conv1_b": init.constant(c["conv1"], 0.0),
+            "conv1_W": init.truncated_normal((k, k, 1, c["conv1"]), 0.1),
+            "conv1_b": init.constant(c["conv1"], 0.0),
             "conv2_W": init.truncated_normal((k, k, c["conv1"], c["conv2"]), 0.1),
             "conv2_b": init.constant(c["conv2"], 0.1),
             "fc1_W": init.truncated_normal((flat, c["fc"]), 0.1), "fc1_b": init.constant(c["fc"], 0.1),
-            "fc2_W": init.truncated_normal((c["fc"], c["classes"]), 0.1), "fc2_b": init.constant(c["classes"], 0.1),
+            "fc2_W": init.truncated_normal((c["fc"], c["classes"]), 0.1),
+            "fc2_b": init.constant(c["classes"], 0.1),
         }
 
     # -- batches ---------------------------------------------------------------------------------------------
@@ -88,7 +96,7 @@ class CNN(Model):
         return logits, (c1, r1, p1, c2, r2, p2, pooled_shape, f1, r3, d, f2)
 
     def loss_and_grads(self, batch):
-        """Cross-entropy (mean over the batch) plus L2 on the fc layers, and the gradient of every parameter."""
+        """Cross-entropy (mean over the batch) plus L2 on the fc layers, and every parameter's gradient."""
         x, y, mask = self._inputs(batch)
         logits, (c1, r1, p1, c2, r2, p2, pooled_shape, f1, r3, d, f2) = self._logits(x, mask)
         data_loss, ce = nn.softmax_cross_entropy_forward(logits, y)

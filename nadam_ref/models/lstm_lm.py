@@ -10,16 +10,16 @@ Paper size: 2 layers of 200 cells, 20 unrolled steps, batch 20, a 10k vocabulary
 the lack of dropout" without giving its weight; we use :math:`\lambda = 10^{-4}` (setting ``l2``).
 
 The loss is the mean cross-entropy per predicted word, so ``exp(loss - l2 term)`` is the perplexity.
-TensorFlow's model sums over the 20 steps (and averages over the batch): its learning rate 1 for plain gradient
-descent corresponds to 20 here.
+TensorFlow's model sums over the 20 steps (and averages over the batch): its learning rate 1 for plain
+gradient descent corresponds to 20 here.
 
 Truncated backpropagation through time, as Zaremba: the state at the end of one batch starts the next. The
 batch carries its initial state (``h0``, ``c0``, each ``(layers, B, H)``; zeros when absent) and the model
 leaves the final state in :attr:`LSTMLM.last_state` for the caller to pass on, so ``loss_and_grads`` stays a
 pure function of the parameters and the batch.
 
-Sizes: ``class`` is 2 layers of 64 cells on a 3k-word vocabulary (Tiny Shakespeare); ``tiny`` is for gradient
-checks.
+Sizes: ``class`` is 2 layers of 64 cells on a 3k-word vocabulary (Tiny Shakespeare); ``tiny`` is for
+gradient checks.
 """
 
 from __future__ import annotations
@@ -31,8 +31,11 @@ from ._base import Model
 
 class LSTMLM(Model):
     name = "lstm_lm"
+    #: The final ``(h, c)`` of the last forward pass, each ``(layers, B, H)``; None before the first.
+    last_state = None
     CONFIGS = {
-        "tiny": dict(vocab=11, hidden=4, layers=2, steps=3, batch=2, init_scale=0.5, forget_bias=0.0, l2=1e-3),
+        "tiny": dict(vocab=11, hidden=4, layers=2, steps=3, batch=2, init_scale=0.5, forget_bias=0.0,
+                     l2=1e-3),
         "class": dict(vocab=3000, hidden=64, layers=2, steps=20, batch=20, init_scale=0.1, forget_bias=0.0,
                       l2=1e-5),
         "paper": dict(vocab=10000, hidden=200, layers=2, steps=20, batch=20, init_scale=0.1, forget_bias=0.0,
@@ -49,7 +52,6 @@ class LSTMLM(Model):
             params[f"lstm{layer}_b"] = init.uniform((4 * H,), s)
         params["softmax_W"] = init.uniform((H, V), s)
         params["softmax_b"] = init.uniform((V,), s)
-        self.last_state = None
         return params
 
     @property
@@ -107,8 +109,8 @@ class LSTMLM(Model):
         return float(loss), (emb, lstm_caches, aff, ce, h.shape)
 
     def loss_and_grads(self, batch):
-        """Mean cross-entropy per word plus L2, and every parameter's gradient by backpropagation through time.
-        Sets :attr:`last_state` to the final ``(h, c)``."""
+        """Mean cross-entropy per word plus L2, and every parameter's gradient by backpropagation through
+        time. Sets :attr:`last_state` to the final ``(h, c)``."""
         x, y, h0, c0 = self._inputs(batch)
         data_loss, (emb, lstm_caches, aff, ce, hs_shape) = self._forward(x, y, h0, c0)
         l2_loss, l2 = nn.l2_forward({k: self.params[k] for k in self.l2_names}, self.config["l2"])

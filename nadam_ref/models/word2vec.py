@@ -1,4 +1,4 @@
-r"""The paper's word2vec: skip-gram with a context of one word on each side, trained by NCE, with column dropout.
+r"""The paper's word2vec: skip-gram, one context word on each side, trained by NCE, with column dropout.
 
 .. code-block:: text
 
@@ -14,8 +14,8 @@ mask over the D coordinates is drawn per batch and applied to every example's em
 kept columns (inverted dropout, so evaluation uses the embeddings as they are).
 
 The noise distribution needs the corpus word counts: pass ``counts=`` to :func:`nadam_ref.models.build`
-(ordered like the vocabulary). Without them the model assumes Zipf's law, count ∝ 1/(rank + 1), which is what a
-frequency-sorted vocabulary roughly follows.
+(ordered like the vocabulary). Without them the model assumes Zipf's law, count ∝ 1/(rank + 1), which is what
+a frequency-sorted vocabulary roughly follows.
 
 Sizes: ``class`` is a 3k-word vocabulary (Tiny Shakespeare), 64 dimensions, 16 noise words; ``tiny`` is for
 gradient checks.

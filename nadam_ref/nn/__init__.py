@@ -1,7 +1,8 @@
 """Layers as forward/backward function pairs, and gradient checking.
 
-``forward(...) -> (out, cache)`` and ``backward(dout, cache) -> grads``, written to be read side by side; every
-gradient is derived by hand (no autograd). See README.md in this folder for the list and the conventions.
+``forward(...) -> (out, cache)`` and ``backward(dout, cache) -> grads``, written to be read side by side;
+every gradient is derived by hand (no autograd). See README.md in this folder for the list and the
+conventions.
 """
 
 from . import gradcheck

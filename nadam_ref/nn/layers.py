@@ -12,25 +12,25 @@ from __future__ import annotations
 
 from ..backend import array_module, scatter_add, sliding_windows
 
-# -- affine -----------------------------------------------------------------------------------------------------
+# -- affine --------------------------------------------------------------------------------------------------
 
 
 def affine_forward(x, W, b):
     r"""Fully connected layer :math:`y = x W + b`.
 
-    ``x`` is ``(N, D)``, ``W`` is ``(D, M)``, ``b`` is ``(M,)``; returns ``y`` of shape ``(N, M)`` and the cache.
+    ``x`` is ``(N, D)``, ``W`` is ``(D, M)``, ``b`` is ``(M,)``; returns ``y`` ``(N, M)`` and the cache.
     """
     return x @ W + b, (x, W)
 
 
 def affine_backward(dout, cache):
-    r"""Gradients of :func:`affine_forward`: :math:`\partial x = \delta W^\top`, :math:`\partial W = x^\top \delta`,
-    :math:`\partial b = \sum_n \delta_n`. Returns ``(dx, dW, db)``."""
+    r"""Gradients of :func:`affine_forward`: :math:`\partial x = \delta W^\top`,
+    :math:`\partial W = x^\top \delta`, :math:`\partial b = \sum_n \delta_n`. Returns ``(dx, dW, db)``."""
     x, W = cache
     return dout @ W.T, x.T @ dout, dout.sum(axis=0)
 
 
-# -- ReLU -------------------------------------------------------------------------------------------------------
+# -- ReLU ----------------------------------------------------------------------------------------------------
 
 
 def relu_forward(x):
@@ -40,12 +40,12 @@ def relu_forward(x):
 
 
 def relu_backward(dout, cache):
-    """The gradient passes where the input was positive (the kink at 0 gets gradient 0, as in TF and torch)."""
+    """The gradient passes where the input was positive (at the kink, 0 gets gradient 0, as in TF/torch)."""
     x = cache
     return dout * (x > 0)
 
 
-# -- convolution (im2col / col2im) ------------------------------------------------------------------------------
+# -- convolution (im2col / col2im) ---------------------------------------------------------------------------
 
 
 def same_padding(kernel: int) -> tuple[int, int]:
@@ -100,8 +100,9 @@ def conv2d_forward(x, W, b):
 
 def conv2d_backward(dout, cache, input_grad: bool = True):
     r"""Gradients of :func:`conv2d_forward`: :math:`\partial W = \mathrm{cols}^\top \delta`,
-    :math:`\partial x = \mathrm{col2im}(\delta W^\top)`, :math:`\partial b = \sum \delta`. Returns ``(dx, dW, db)``;
-    ``dx`` is None with ``input_grad=False`` (a first layer, whose input is the data, needs no gradient)."""
+    :math:`\partial x = \mathrm{col2im}(\delta W^\top)`, :math:`\partial b = \sum \delta`.
+    Returns ``(dx, dW, db)``; ``dx`` is None with ``input_grad=False`` (a first layer, whose input is the
+    data, needs no gradient)."""
     x_shape, cols, W = cache
     kh, kw, C, F = W.shape
     dout2d = dout.reshape(-1, F)
@@ -110,7 +111,7 @@ def conv2d_backward(dout, cache, input_grad: bool = True):
     return dx, dW, dout2d.sum(axis=0)
 
 
-# -- max pooling 2×2, stride 2 ----------------------------------------------------------------------------------
+# -- max pooling 2×2, stride 2 -------------------------------------------------------------------------------
 
 
 def _pool_windows(x):
@@ -139,11 +140,12 @@ def max_pool_backward(dout, cache):
     return dwindows.reshape(N, H // 2, W // 2, C, 2, 2).transpose(0, 1, 4, 2, 5, 3).reshape(N, H, W, C)
 
 
-# -- dropout ----------------------------------------------------------------------------------------------------
+# -- dropout -------------------------------------------------------------------------------------------------
 
 
 def dropout_mask(rng, shape, p: float, dtype="float64"):
-    r"""An inverted-dropout mask drawn on the host: each entry is 0 with probability ``p``, else :math:`1/(1-p)`.
+    r"""An inverted-dropout mask drawn on the host: each entry is 0 with probability ``p``, else
+    :math:`1/(1-p)`.
 
     Scaling the kept units by :math:`1/(1-p)` keeps every activation's expectation, so evaluation needs no
     rescaling (TensorFlow's ``tf.nn.dropout``). Returns a NumPy array; move it with ``backend.to_device``.
@@ -156,12 +158,12 @@ def dropout_mask(rng, shape, p: float, dtype="float64"):
 
 def column_dropout_mask(rng, n_columns: int, p: float = 0.5, dtype="float64"):
     """The paper's word2vec dropout: each of the ``n_columns`` embedding columns (coordinates) is dropped with
-    probability ``p`` for the whole batch. Shape ``(1, n_columns)``, so it broadcasts over the rows of a batch."""
+    probability ``p`` for the whole batch. Shape ``(1, n_columns)``: it broadcasts over a batch's rows."""
     return dropout_mask(rng, (1, n_columns), p, dtype)
 
 
 def dropout_forward(x, mask):
-    """``x * mask``; the mask (from :func:`dropout_mask` or :func:`column_dropout_mask`) broadcasts over ``x``."""
+    """``x * mask``; the mask (:func:`dropout_mask` or :func:`column_dropout_mask`) broadcasts over ``x``."""
     return x * mask, mask
 
 
@@ -170,11 +172,11 @@ def dropout_backward(dout, cache):
     return dout * cache
 
 
-# -- softmax cross-entropy --------------------------------------------------------------------------------------
+# -- softmax cross-entropy -----------------------------------------------------------------------------------
 
 
 def softmax(logits):
-    r""":math:`\mathrm{softmax}(z)_k = e^{z_k - \max z} / \sum_j e^{z_j - \max z}` along the last axis (stable)."""
+    r""":math:`\mathrm{softmax}(z)_k = e^{z_k - \max z} / \sum_j e^{z_j - \max z}` along the last axis."""
     xp = array_module(logits)
     shifted = logits - logits.max(axis=-1, keepdims=True)
     e = xp.exp(shifted)
@@ -198,7 +200,8 @@ def softmax_cross_entropy_forward(logits, labels):
 
 
 def softmax_cross_entropy_backward(dloss, cache):
-    r""":math:`\partial L / \partial z_n = (\mathrm{softmax}(z_n) - \mathrm{onehot}(y_n)) / N`, times ``dloss``."""
+    r""":math:`\partial L / \partial z_n = (\mathrm{softmax}(z_n) - \mathrm{onehot}(y_n)) / N`, times
+    ``dloss``."""
     xp = array_module(cache[0])
     log_probs, labels = cache
     N = log_probs.shape[0]
@@ -207,7 +210,7 @@ def softmax_cross_entropy_backward(dloss, cache):
     return dlogits * (dloss / N)
 
 
-# -- embedding --------------------------------------------------------------------------------------------------
+# -- embedding -----------------------------------------------------------------------------------------------
 
 
 def embedding_forward(ids, E):
@@ -225,12 +228,12 @@ def embedding_backward(dout, cache):
     return dE
 
 
-# -- L2 regularisation ------------------------------------------------------------------------------------------
+# -- L2 regularisation ---------------------------------------------------------------------------------------
 
 
 def l2_forward(weights: dict, lam: float):
-    r"""TensorFlow's ``lam * tf.nn.l2_loss``: :math:`\frac{\lambda}{2} \sum_W \lVert W \rVert^2` over ``weights``
-    (a dict name → array). Returns ``(loss, cache)`` with a Python float loss."""
+    r"""TensorFlow's ``lam * tf.nn.l2_loss``: :math:`\frac{\lambda}{2} \sum_W \lVert W \rVert^2` over
+    ``weights`` (a dict name → array). Returns ``(loss, cache)`` with a Python float loss."""
     loss = 0.5 * lam * sum(float((w * w).sum()) for w in weights.values())
     return loss, (weights, lam)
 
@@ -241,7 +244,7 @@ def l2_backward(cache):
     return {name: lam * w for name, w in weights.items()}
 
 
-# -- helpers ----------------------------------------------------------------------------------------------------
+# -- helpers -------------------------------------------------------------------------------------------------
 
 
 def sigmoid(x):
@@ -251,7 +254,8 @@ def sigmoid(x):
 
 
 def softplus(x):
-    r""":math:`\log(1 + e^{x})`, stable for large :math:`|x|`; :math:`-\log\sigma(x) = \mathrm{softplus}(-x)`."""
+    r""":math:`\log(1 + e^{x})`, stable for large :math:`|x|`.
+    Note :math:`-\log\sigma(x) = \mathrm{softplus}(-x)`."""
     xp = array_module(x)
     return xp.logaddexp(0.0, x)
 

@@ -20,8 +20,8 @@ from .layers import sigmoid
 
 
 def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b, forget_bias: float = 0.0):
-    """One LSTM step. ``x`` ``(B, D)``, ``h_prev``/``c_prev`` ``(B, H)``, ``Wx`` ``(D, 4H)``, ``Wh`` ``(H, 4H)``,
-    ``b`` ``(4H,)``. Returns ``(h, c, cache)``."""
+    """One LSTM step. ``x`` ``(B, D)``, ``h_prev``/``c_prev`` ``(B, H)``, ``Wx`` ``(D, 4H)``, ``Wh`` ``(H,
+    4H)``, ``b`` ``(4H,)``. Returns ``(h, c, cache)``."""
     H = h_prev.shape[1]
     a = x @ Wx + h_prev @ Wh + b
     i = sigmoid(a[:, :H])
@@ -35,7 +35,8 @@ def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b, forget_bias: float = 0.0):
 
 
 def lstm_step_backward(dh, dc, cache):
-    r"""Gradients of one step, given :math:`\partial h_t` and :math:`\partial c_t` from above and from the future.
+    r"""Gradients of one step, given :math:`\partial h_t` and :math:`\partial c_t` (from above and from
+    the future).
 
     :math:`\partial c_t` collects both paths into the cell: directly, and through :math:`h_t = o\tanh c_t`.
     Returns ``(dx, dh_prev, dc_prev, dWx, dWh, db)``.
@@ -71,8 +72,8 @@ def lstm_backward(dhs, cache, dh_last=None, dc_last=None):
     """Backpropagation through time: walk the steps backwards, carrying :math:`\\partial h` and
     :math:`\\partial c` into the past and summing the weight gradients of every step.
 
-    ``dhs`` ``(B, T, H)`` is the gradient of the loss with respect to every output; ``dh_last``/``dc_last`` are
-    gradients with respect to the final state (None when the final state is not used in the loss).
+    ``dhs`` ``(B, T, H)`` is the gradient of the loss with respect to every output; ``dh_last``/``dc_last``
+    are gradients with respect to the final state (None when the final state is not used in the loss).
     Returns ``(dx, dh0, dc0, dWx, dWh, db)``.
     """
     xp = array_module(dhs)
@@ -83,7 +84,8 @@ def lstm_backward(dhs, cache, dh_last=None, dc_last=None):
     dh_next = xp.zeros((B, H), dtype=dhs.dtype) if dh_last is None else dh_last
     dc_next = xp.zeros((B, H), dtype=dhs.dtype) if dc_last is None else dc_last
     for t in reversed(range(T)):
-        dx[:, t], dh_next, dc_next, dWx_t, dWh_t, db_t = lstm_step_backward(dhs[:, t] + dh_next, dc_next, cache[t])
+        dh = dhs[:, t] + dh_next  # from the layer above, and from step t + 1
+        dx[:, t], dh_next, dc_next, dWx_t, dWh_t, db_t = lstm_step_backward(dh, dc_next, cache[t])
         dWx += dWx_t
         dWh += dWh_t
         db += db_t

@@ -1,4 +1,4 @@
-r"""Noise-contrastive estimation (NCE) for word2vec, with noise words from the unigram distribution to the 3/4.
+r"""Noise-contrastive estimation (NCE) for word2vec, noise words drawn from the unigram distribution^0.75.
 
 **Which variant, and why.** The paper trained TensorFlow's built-in word2vec model, whose loss is
 ``tf.nn.nce_loss``: binary logistic regression that tells the true context word from ``k`` noise words, with
@@ -14,8 +14,9 @@ where :math:`h` is the centre word's (dropped-out) embedding, :math:`u_w, b_w` t
 :math:`w_n` the true context word, and :math:`\tilde w_1 \dots \tilde w_k` the noise words. As in
 ``tf.nn.nce_loss``, one set of :math:`k` noise words is drawn per batch and shared by all its examples.
 
-The noise distribution is :math:`q(w) \propto \mathrm{count}(w)^{0.75}` (Mikolov et al. 2013), as the issue
-asks; TensorFlow's basic tutorial used a log-uniform (Zipfian) sampler instead, which only changes :math:`q`.
+The noise distribution is :math:`q(w) \propto \mathrm{count}(w)^{0.75}` (Mikolov et al. 2013, as in
+``word2vec.c``); TensorFlow's basic tutorial used a log-uniform (Zipfian) sampler instead, which only changes
+:math:`q`.
 Samples are drawn with replacement, so :math:`k\,q(w)` is exactly the expected count of :math:`w`, which is
 what NCE's correction needs. With ``subtract_log_kq=False`` the correction is dropped, which gives Mikolov's
 negative sampling (with biases).
@@ -30,10 +31,11 @@ from .layers import sigmoid, softplus
 
 
 def unigram_noise(counts, power: float = 0.75):
-    """The noise distribution :math:`q(w) \\propto \\mathrm{count}(w)^{power}` as a host NumPy float64 array."""
+    """The noise distribution :math:`q(w) \\propto \\mathrm{count}(w)^{power}`, a host float64 array."""
     counts = numpy.asarray(counts, dtype=numpy.float64)
     if counts.ndim != 1 or counts.size == 0 or (counts < 0).any() or counts.sum() <= 0:
-        raise ValueError("word counts must be a non-empty 1-D array of non-negative numbers with a positive sum")
+        raise ValueError("word counts must be a non-empty 1-D array of non-negative numbers with a "
+                         "positive sum")
     weights = counts ** power
     return weights / weights.sum()
 
@@ -46,9 +48,9 @@ def sample_noise(rng, q, k: int):
 def nce_forward(h, targets, noise, U, b, log_kq, subtract_log_kq: bool = True):
     r"""NCE loss (see the module docstring).
 
-    ``h`` ``(B, D)`` inputs, ``targets`` ``(B,)`` true word ids, ``noise`` ``(k,)`` noise word ids, ``U`` ``(V, D)``
-    output weights, ``b`` ``(V,)`` output biases, ``log_kq`` ``(V,)`` the values :math:`\log(k\,q(w))`.
-    Returns ``(loss, cache)``; ``loss`` is a 0-d array.
+    ``h`` ``(B, D)`` inputs, ``targets`` ``(B,)`` true word ids, ``noise`` ``(k,)`` noise word ids, ``U``
+    ``(V, D)`` output weights, ``b`` ``(V,)`` output biases, ``log_kq`` ``(V,)`` the values
+    :math:`\log(k\,q(w))`. Returns ``(loss, cache)``; ``loss`` is a 0-d array.
     """
     B = h.shape[0]
     true_logits = (h * U[targets]).sum(axis=1) + b[targets]
