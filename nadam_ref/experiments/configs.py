@@ -86,7 +86,7 @@ _CONFIGS = {
             "train_examples": None,
             "valid_examples": None,
             "test_examples": None,
-            "batch_size": 50,
+            "batch_size": 64,  # TensorFlow's convolutional.py
             "epochs": 20,
             "lr_decay": 0.9,
             "tune": {"epochs": 2, "factors": list(TUNE_FACTORS)},
