@@ -81,26 +81,15 @@ def reproduce(
             "config": cfg,
             "metric": tasks.EXPERIMENTS[name].METRIC,
             "learning_rates": chosen,
-            "tuned": tune,
+            "lr_source": "--tune in this run (tuning.json)" if tune else "learning_rates.json",
             "rules": {},
         }
         results["experiments"][name] = exp
         for rule in rules:
             runs = []
             for seed in range(seeds):
-                record = _run(
-                    name,
-                    scale,
-                    cfg,
-                    rule,
-                    chosen[rule],
-                    seed,
-                    out,
-                    data,
-                    progress,
-                    after_epoch,
-                    purpose="result",
-                )
+                record = _run(name, scale, cfg, rule, chosen[rule], seed, out, data, progress, after_epoch,
+                              purpose="result")
                 runs.append(record)
                 log(_describe(name, record))
             exp["rules"][rule] = {
