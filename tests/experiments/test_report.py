@@ -44,7 +44,8 @@ def test_claims_that_fail_are_reported_as_failing():
     results = fake_results({"word2vec": w2v, "mnist": as_paper("mnist"), "lstm": lstm})
     by_claim = {c["claim"]: c for c in report.claims(results)}
     verdicts = [c["verdict"] for c in by_claim.values()]
-    assert verdicts == ["not supported", "partly supported", "supported", "supported", "not supported"]
+    assert verdicts == ["not supported", "partly supported (2 of 3 pairs)", "supported", "supported",
+                        "not supported"]
     assert "Adam is best" in next(iter(by_claim.values()))["evidence"]
 
 
