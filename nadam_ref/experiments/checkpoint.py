@@ -41,8 +41,12 @@ def fingerprint(identity: dict) -> str:
 
 
 def atomic_write_text(path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file and a rename."""
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file and a rename, readable as the umask allows
+    (the temporary file is created private)."""
     atomic_write_bytes(path, text.encode("utf-8"))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
 
 
 def save(folder, optimizer, *, identity: dict, epoch: int, rng_state: dict, record: dict) -> None:
