@@ -16,7 +16,7 @@ COMMANDS = {
     "trace": ("nadam_ref.commands.trace_cmd", "print each line of a rule's box with its values, step by step"),
     "demo": ("nadam_ref.commands.demo_cmd", "the main demo that `make demo` runs"),
     "data": ("nadam_ref.commands.data_cmd", "download the full data sets, or show what data is available"),
-    "reproduce": ("nadam_ref.commands.reproduce_cmd", "the paper's three experiments: 3×3 tables, curves, claims"),
+    "reproduce": ("nadam_ref.commands.reproduce_cmd", "the paper's three experiments: 3×3 tables and curves"),
 }
 
 
