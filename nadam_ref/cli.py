@@ -20,6 +20,7 @@ COMMANDS = {
     "crosscheck": ("nadam_ref.commands.crosscheck_cmd", "torch, optax and keras next to the paper's rules"),
     "vectors": ("nadam_ref.commands.vectors_cmd", "write (or check) the golden test vectors as JSON"),
     "data": ("nadam_ref.commands.data_cmd", "download the full data sets, or show what data is available"),
+    "reproduce": ("nadam_ref.commands.reproduce_cmd", "the paper's three experiments: 3×3 tables and curves"),
 }
 
 

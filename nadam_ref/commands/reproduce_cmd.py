@@ -1,0 +1,91 @@
+"""``nadam-ref reproduce``: the paper's three experiments for the nine rules, resumable, with tables and
+curves.
+
+    nadam-ref reproduce --experiment mnist|lstm|word2vec|all --scale smoke|class|paper
+                        [--rules nadam adam ...] [--seeds K] [--out DIR] [--fresh] [--tune] [--quiet]
+
+Stop it at any time (Ctrl-C, a kill); the same command resumes after the last finished epoch of each rule.
+See ``nadam_ref/experiments/README.md``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from ..cli import CLIError
+from ..rules import PAPER_RULES
+
+
+def add_arguments(parser):
+    parser.add_argument("--experiment", default="all", help="mnist, lstm, word2vec or all (default all)")
+    parser.add_argument(
+        "--scale",
+        default="smoke",
+        help="smoke (seconds), class (~15 min on 2 cores for all) or "
+        "paper (full data; GPU recommended); default smoke",
+    )
+    parser.add_argument(
+        "--rules",
+        nargs="+",
+        default=list(PAPER_RULES),
+        metavar="RULE",
+        help=f"some of: {' '.join(PAPER_RULES)} (default all nine)",
+    )
+    parser.add_argument("--seeds", type=int, default=1, help="repeat every run with seeds 0..K-1 (default 1)")
+    parser.add_argument("--out", default=None, help="output folder (default runs/reproduce-SCALE)")
+    parser.add_argument(
+        "--fresh", action="store_true", help="discard this folder's checkpoints and start over"
+    )
+    parser.add_argument(
+        "--tune",
+        action="store_true",
+        help="choose η per rule on the validation set first, instead of the committed values",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
+
+
+def run(args) -> int:
+    from ..experiments import configs, reproduce
+
+    experiments = list(configs.EXPERIMENT_NAMES) if args.experiment == "all" else [args.experiment]
+    out = args.out or f"runs/reproduce-{args.scale}"
+    try:
+        configs.check_request(experiments, args.scale, args.rules, args.seeds)
+    except ValueError as e:
+        raise CLIError(str(e)) from None
+    try:
+        reproduce.runner.ensure_writable(out)
+    except OSError as e:
+        raise CLIError(f"cannot write to --out {out!r}: {e.strerror or e}") from None
+    start = time.perf_counter()
+    try:
+        results = reproduce.reproduce(
+            experiments,
+            args.scale,
+            rules=args.rules,
+            seeds=args.seeds,
+            out=out,
+            fresh=args.fresh,
+            tune=args.tune,
+            progress=not args.quiet,
+            log=(lambda *_: None) if args.quiet else _log,
+        )
+    except reproduce.checkpoint.CheckpointMismatchError as e:
+        raise CLIError(str(e)) from None
+    except PermissionError as e:
+        raise CLIError(f"cannot write the outputs in {out!r}: {e}") from None
+    except FileNotFoundError as e:  # the full data sets of the paper scale, not downloaded yet
+        raise CLIError(
+            f"{e} (the paper scale needs the full data sets: see nadam_ref/data/README.md)"
+        ) from None
+    print(
+        f"done in {time.perf_counter() - start:.1f} s (training and evaluation: {results['wall_s']:.1f} s); "
+        f"wrote {out}/results.json, table.md, claims.md, curves.png"
+    )
+    print(open(f"{out}/table.md", encoding="utf-8").read())
+    return 0
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
