@@ -48,7 +48,9 @@ def step(theta, g, state, hp):
     m_hat = m / (1 - mu_prod)
     n = nu * state["n"] + (1 - nu) * g**2
     n_hat = n / (1 - nu**t)
-    eps = hp.eps / (1 - nu**t) ** 0.5 if hp.eps_placement == "hat" else hp.eps  # variant: keras' ε̂ form
+    eps = hp.eps
+    if hp.eps_placement == "hat":  # variant: keras' ε̂ form, ε / √(1 − ν^t) outside the root
+        eps = hp.eps / (1 - nu**t) ** 0.5
     update = hp.lr * m_hat / root(n_hat, eps, hp.eps_placement, hp.eps_root)
     theta = theta - update
 

@@ -42,12 +42,11 @@ def step(theta, g, state, hp):
 
     m = mu_t * state["m"] + (1 - mu_t) * g
     m_hat = m / (1 - mu_prod)
+    n = maximum(hp.nu * state["n"], absolute(g))
+    update = hp.lr * m_hat / (n + hp.eps)
     if hp.eps_placement == "max":  # variant: torch's and optax's ε inside the max
         n = maximum(hp.nu * state["n"], absolute(g) + hp.eps)
         update = hp.lr * m_hat / n
-    else:
-        n = maximum(hp.nu * state["n"], absolute(g))
-        update = hp.lr * m_hat / (n + hp.eps)
     theta = theta - update
 
     new_state = {"t": t, "mu_prod": mu_prod, "m": m, "n": n}

@@ -45,12 +45,12 @@ def step(theta, g, state, hp):
     g_hat = g / (1 - mu_prod)
     m = mu * state["m"] + (1 - mu) * g
     m_hat = m / (1 - mu_prod_next)
+    n = maximum(hp.nu * state["n"], absolute(g))
+    m_bar = (1 - mu_t) * g_hat + mu_next * m_hat
+    update = hp.lr * m_bar / (n + hp.eps)
     if hp.eps_placement == "max":  # variant: ε inside the max, as torch's and optax's AdaMax
         n = maximum(hp.nu * state["n"], absolute(g) + hp.eps)
-    else:
-        n = maximum(hp.nu * state["n"], absolute(g))
-    m_bar = (1 - mu_t) * g_hat + mu_next * m_hat
-    update = hp.lr * m_bar / (n if hp.eps_placement == "max" else n + hp.eps)
+        update = hp.lr * m_bar / n
     theta = theta - update
 
     new_state = {"t": t, "mu_prod": mu_prod, "m": m, "n": n}
