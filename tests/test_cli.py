@@ -70,3 +70,13 @@ def test_entry_point_is_installed():
     exe = shutil.which("nadam-ref") or str(__import__("pathlib").Path(sys.executable).parent / "nadam-ref")
     result = subprocess.run([exe, "rules"], capture_output=True, text=True)
     assert result.returncode == 0 and "nadamax" in result.stdout
+
+
+def test_quick_demo_writes_the_race_and_the_traces(tmp_path, capsys):
+    assert main(["demo", "--quick", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for name in ("race.gif", "race.png", "loss.png", "summary.csv"):
+        assert (tmp_path / "race" / name).stat().st_size > 0
+    traces = (tmp_path / "trace.txt").read_text(encoding="utf-8")
+    assert all(f"{rule} (" in traces for rule in nadam_ref.PAPER_RULES)
+    assert str(tmp_path / "race") in out and "reproduce-mnist" not in out
