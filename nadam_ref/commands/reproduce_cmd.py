@@ -42,6 +42,12 @@ def add_arguments(parser):
         action="store_true",
         help="choose η per rule on the validation set first, instead of the committed values",
     )
+    parser.add_argument(
+        "--impl",
+        choices=["reference", "fused"],
+        default="reference",
+        help="the optimizer's implementation: the rules as their boxes (default) or fused, in place and faster",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
 
 
@@ -68,6 +74,7 @@ def run(args) -> int:
             out=out,
             fresh=args.fresh,
             tune=args.tune,
+            impl=args.impl,
             progress=not args.quiet,
             log=(lambda *_: None) if args.quiet else _log,
         )

@@ -29,6 +29,7 @@ from ..rules import PAPER_RULES
 from . import checkpoint, configs, report, runner, tasks
 
 RESULTS_FORMAT = "nadam_ref.reproduce_results/1"
+IMPLS = ("reference", "fused")
 
 
 def reproduce(
@@ -40,6 +41,7 @@ def reproduce(
     out: str = "runs/reproduce",
     fresh: bool = False,
     tune: bool = False,
+    impl: str = "reference",
     progress: bool = True,
     after_epoch=None,
     log=print,
@@ -49,7 +51,9 @@ def reproduce(
 
     ``fresh`` deletes this reproduction's checkpoints first; ``tune`` chooses η per rule on the validation set
     (see :func:`tune_learning_rates`) before the runs, instead of the committed values. ``after_epoch(epoch)``
-    is passed to :func:`runner.train_run`.
+    is passed to :func:`runner.train_run`. ``impl`` is the optimizer's implementation, ``"reference"`` (the
+    rules as their boxes) or ``"fused"`` (:mod:`nadam_ref.fused`, the same numbers to 1e-6 in float32, faster);
+    it is part of each run's configuration, so a checkpoint of one is never resumed as the other.
     """
     experiments, rules = list(experiments), list(rules)
     configs.check_request(experiments, scale, rules, seeds)
@@ -70,7 +74,7 @@ def reproduce(
     }
     tuning_all = {}
     for name in experiments:
-        cfg = configs.get(name, scale)
+        cfg = {**configs.get(name, scale), "impl": _checked_impl(impl)}
         data = tasks.DataCache(name, cfg)
         if tune:
             chosen, tuning_all[name] = tune_learning_rates(name, scale, cfg, rules, out, data, progress, log)
@@ -125,9 +129,16 @@ def _run(name, scale, cfg, rule, lr, seed, out, data, progress, after_epoch, pur
         lr_at=lambda epoch: lr * configs.lr_factor(cfg, epoch),
         hparams=configs.PAPER_SETTINGS,
         clip_norm=cfg.get("clip_norm"),
+        impl=cfg.get("impl", "reference"),
         progress=progress,
         after_epoch=after_epoch,
     )
+
+
+def _checked_impl(impl: str) -> str:
+    if impl not in IMPLS:
+        raise ValueError(f"impl={impl!r}; expected one of {IMPLS}")
+    return impl
 
 
 def tune_learning_rates(name, scale, cfg, rules, out, data, progress=True, log=print):

@@ -42,6 +42,7 @@ def train_run(
     lr_at: Callable[[int], float],
     hparams: dict,
     clip_norm: float | None = None,
+    impl: str = "reference",
     progress: bool = True,
     after_epoch: Callable[[int], None] | None = None,
 ) -> dict:
@@ -51,7 +52,8 @@ def train_run(
     ``task_factory()`` builds the task (model initialised from the run's seed); it is only called when there
     is training left to do. ``lr_at(epoch)`` is η for epoch 0, 1, … (an annealing schedule or a constant);
     ``hparams`` the other hyper-parameters of the rule. ``clip_norm`` rescales a gradient whose global L2 norm
-    exceeds it (the TensorFlow PTB model's ``max_grad_norm``). ``after_epoch(epoch)`` is called once each
+    exceeds it (the TensorFlow PTB model's ``max_grad_norm``). ``impl`` is the optimizer's (reference or fused).
+    ``after_epoch(epoch)`` is called once each
     epoch's checkpoint is on disk (tests inject interruptions there).
     """
     rule, seed = identity["rule"], identity["seed"]
@@ -60,7 +62,7 @@ def train_run(
         return state["record"]
 
     task = task_factory()
-    optimizer = Optimizer(rule, task.model.params, on_nonfinite="raise", lr=lr_at(0), **hparams)
+    optimizer = Optimizer(rule, task.model.params, on_nonfinite="raise", impl=impl, lr=lr_at(0), **hparams)
     if state is None:
         record = {
             "rule": rule,
@@ -88,6 +90,7 @@ def train_run(
                 lr_at=lr_at,
                 hparams=hparams,
                 clip_norm=clip_norm,
+                impl=impl,
                 progress=progress,
                 after_epoch=after_epoch,
             )

@@ -75,3 +75,21 @@ def test_killed_cli_run_resumes_to_identical_results(tmp_path):
 
     subprocess.run(command + [killed], check=True, timeout=300, capture_output=True)
     assert without_wall_times(read_results(killed)) == without_wall_times(read_results(straight))
+
+
+def test_fused_optimizer_gives_the_reference_results_and_its_own_checkpoints(tmp_path, capsys):
+    """``--impl fused`` trains to the same numbers (float32, within its documented tolerance), and a checkpoint of
+    one implementation is refused by the other, naming the difference."""
+    args = ["reproduce", "--experiment", "mnist", "--scale", "smoke", "--rules", "adam", "nadam", "--quiet"]
+    reference, fused = str(tmp_path / "reference"), str(tmp_path / "fused")
+    assert main([*args, "--out", reference]) == 0
+    assert main([*args, "--out", fused, "--impl", "fused"]) == 0
+    ref_exp, fused_exp = read_results(reference)["experiments"]["mnist"], read_results(fused)["experiments"]["mnist"]
+    assert ref_exp["config"]["impl"] == "reference" and fused_exp["config"]["impl"] == "fused"
+    for rule in ("adam", "nadam"):
+        (a,), (b,) = ref_exp["rules"][rule]["runs"], fused_exp["rules"][rule]["runs"]
+        for ea, eb in zip(a["epochs"], b["epochs"], strict=True):
+            assert abs(ea["test"]["loss"] - eb["test"]["loss"]) <= 1e-3 * abs(ea["test"]["loss"])
+    capsys.readouterr()
+    assert main([*args, "--out", reference, "--impl", "fused"]) == 2
+    assert "impl" in capsys.readouterr().err
