@@ -281,9 +281,10 @@ def claims_markdown(results: dict) -> str:
 
 # -- curves ----------------------------------------------------------------------------------------------
 
-#: Colour by denominator (row of the grid), line style by momentum (column), as the grid reads.
+#: Colour by denominator (row of the grid), line style by momentum (column), as the grid reads; the styles are the
+#: race's (nadam_ref.surfaces.plots): dotted no momentum, dashed classical, solid Nesterov.
 _COLOURS = ("tab:blue", "tab:green", "tab:red")
-_STYLES = ("-", "--", ":")
+_STYLES = (":", "--", "-")
 
 
 def plot_curves(results: dict, path: str) -> None:
@@ -329,7 +330,7 @@ def plot_curves(results: dict, path: str) -> None:
         axes[1, col].legend(fontsize=8, ncol=3)
     fig.suptitle(
         f"Dozat (2016) reproduced at scale '{results['scale']}', seeds: {results['seeds']}\n"
-        "colour: denominator none/L2/L∞; line: momentum none/classical/Nesterov",
+        "colour: denominator none/L2/L∞; line: momentum none (dotted) / classical (dashed) / Nesterov (solid)",
         fontsize=10,
     )
     fig.tight_layout()
