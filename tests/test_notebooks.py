@@ -1,6 +1,7 @@
-"""The notebooks: committed without outputs, generated from their sources, every box shown, and run top to bottom.
+"""The notebooks: committed without outputs, generated from their sources, every box shown.
 
-Running them here makes ``make test`` cover what ``pytest --nbmake notebooks/`` covers (same kernel, same cells).
+Running them top to bottom is nbmake's job: ``pyproject.toml`` adds ``--nbmake`` and ``notebooks/`` to every pytest
+run, so ``make test`` executes each notebook as one test item (``notebooks/01_gd_and_momentum.ipynb::…``).
 """
 
 import re
@@ -84,14 +85,3 @@ def test_sync_writes_missing_notebooks_and_then_finds_nothing_to_do(tmp_path):
     assert not (tmp_path / "01_a.ipynb").exists()
     assert notebooks.sync(src, tmp_path) == [tmp_path / "01_a.ipynb"]
     assert notebooks.sync(src, tmp_path, check=True) == []
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_runs_top_to_bottom(path, tmp_path):
-    from nbclient import NotebookClient
-
-    nb = read(path)  # conftest.py sets MPLBACKEND=Agg, which the kernel inherits: no figures are rendered
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
-    assert not errors
