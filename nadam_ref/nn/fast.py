@@ -131,8 +131,26 @@ def max_pool_backward(dout, cache):
     return dx
 
 
+def relu_forward(x):
+    """:func:`nadam_ref.nn.layers.relu_forward` in place: ``x`` becomes max(0, x) and is the cache.
+
+    The backward's mask ``cache > 0`` is the same on the output as on the input, so the readable
+    :func:`~nadam_ref.nn.layers.relu_backward` still applies; the saving is one array the size of ``x``.
+    """
+    xp = array_module(x)
+    xp.maximum(x, 0, out=x)
+    return x, x
+
+
+def relu_backward(dout, cache):
+    """:func:`nadam_ref.nn.layers.relu_backward` in place: ``dout`` is overwritten by the result."""
+    xp = array_module(dout)
+    return xp.multiply(dout, cache > 0, out=dout)
+
+
 class FastLayers(SimpleNamespace):
-    """The ``nadam_ref.nn`` layer functions with the fast convolution and pooling, sharing one :class:`Buffers`.
+    """The ``nadam_ref.nn`` layer functions with the fast convolution and pooling, sharing one :class:`Buffers`,
+    and ReLU in place (a model that uses these must not need a ReLU's input or a gradient after passing it on).
 
     A model that calls its layers through an attribute (``self.layers.conv2d_forward``) switches with
     ``model.layers = FastLayers()``.
@@ -145,5 +163,5 @@ class FastLayers(SimpleNamespace):
         names = {name: getattr(package, name) for name in package.__all__}
         names.update(buffers=buffers, conv2d_forward=lambda x, W, b: conv2d_forward(x, W, b, buffers),
                      conv2d_backward=conv2d_backward, max_pool_forward=max_pool_forward,
-                     max_pool_backward=max_pool_backward)
+                     max_pool_backward=max_pool_backward, relu_forward=relu_forward, relu_backward=relu_backward)
         super().__init__(**names)
