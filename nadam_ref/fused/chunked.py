@@ -19,8 +19,8 @@ from ..backend import float_errors_ignored
 #: Elements per chunk: 128k float32 is 512 KiB an array, so the seven arrays of a step (3.5 MiB) stay in L3.
 #: Smaller chunks fit L2 better but pay NumPy's ~1 µs per call more often; on the 2-core EPYC this was tuned on,
 #: 16k, 32k, 64k, 128k, 192k, 256k and 512k elements measured 22.6, 19.5, 19.3, 17.8, 17.4, 18.4 and 19.7 ms
-#: (best of 9) for an Adam step on 10M float32 parameters; the time is the ufunc passes themselves, whose
-#: Python overhead is ≈ 1 ms for 10M elements at 64k.
+#: (best of 9) for an Adam step on 10M float32 parameters; 128k and 192k tie within the noise, and 128k leaves
+#: more of the shared L3 to others. The time is the ufunc passes themselves (Python's share: ≈ 1 ms at 64k).
 CHUNK = 131072
 
 

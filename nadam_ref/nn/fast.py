@@ -71,8 +71,8 @@ def conv2d_forward(x, W, b, buffers: Buffers | None = None):
         for j in range(kw):
             cols_t[i, j] = padded[:, i:i + H, j:j + Wd, :]
     cols_t = cols_t.reshape(kh * kw * C, H * Wd * N)
-    out = (cols_t.T @ W.reshape(kh * kw * C, F)).reshape(H, Wd, N, F)
-    out = xp.ascontiguousarray(out.transpose(2, 0, 1, 3))
+    out_hwn = xp.matmul(cols_t.T, W.reshape(kh * kw * C, F), out=buffers.get(W, "out_hwn", (H * Wd * N, F), x))
+    out = xp.ascontiguousarray(out_hwn.reshape(H, Wd, N, F).transpose(2, 0, 1, 3))
     out += b
     return out, (x.shape, cols_t, W, buffers)
 
@@ -83,7 +83,9 @@ def conv2d_backward(dout, cache, input_grad: bool = True):
     (N, H, Wd, C), cols_t, W, buffers = cache
     kh, kw, _, F = W.shape
     db = dout.reshape(-1, F).sum(axis=0)
-    dout2d = xp.ascontiguousarray(dout.transpose(1, 2, 0, 3)).reshape(-1, F)  # rows in the patches' (H, W, N) order
+    dout2d = buffers.get(W, "dout_hwn", (H, Wd, N, F), dout)  # rows in the patches' (H, W, N) order
+    xp.copyto(dout2d, dout.transpose(1, 2, 0, 3))
+    dout2d = dout2d.reshape(-1, F)
     dW = (cols_t @ dout2d).reshape(W.shape)
     if not input_grad:
         return None, dW, db
