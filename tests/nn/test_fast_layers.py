@@ -90,3 +90,18 @@ def test_cnn_with_fast_layers_gives_the_same_loss_and_gradients(size, dtype):
         assert quick_loss == pytest.approx(loss, rel=1e-12 if dtype == "float64" else 1e-5)
         for name in grads:
             close(quick_grads[name], grads[name], dtype)
+
+
+def test_in_place_relu_matches_the_readable_layer():
+    rng = np.random.default_rng(3)
+    x = rng.integers(-2, 3, (4, 5)).astype("float32")  # zeros included: the kink gets gradient 0 in both
+    dout = rng.standard_normal(x.shape).astype("float32")
+    want, want_cache = nn.relu_forward(x)
+    want_dx = nn.relu_backward(dout, want_cache)
+    given_x, given_dout = x.copy(), dout.copy()
+    got, cache = fast.relu_forward(given_x)
+    np.testing.assert_array_equal(got, want)
+    assert got is given_x  # in place, as documented
+    got_dx = fast.relu_backward(given_dout, cache)
+    np.testing.assert_array_equal(got_dx, want_dx)
+    assert got_dx is given_dout
