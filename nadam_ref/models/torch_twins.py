@@ -1,7 +1,8 @@
 """The CNN and the LSTM LM written the ordinary torch way, loaded with a nadam_ref model's weights.
 
-Used by ``benchmarks/model_step_times.py`` (speed side by side) and ``tests/models/test_against_torch.py``
-(the hand-written gradients against torch's autograd). Needs the ``crosscheck`` extra (torch).
+Used by ``nadam-ref bench`` (``nadam_ref/bench/model_steps.py``, speed side by side) and by
+``tests/models/test_against_torch.py`` (the hand-written gradients against torch's autograd).
+Needs the ``crosscheck`` extra (torch).
 
 The twins compute the same function as the nadam_ref models: NHWC images are permuted to torch's NCHW,
 TF-layout kernels ``(kh, kw, C, F)`` to ``(F, C, kh, kw)``, and the LSTM's stacked gates ``[i | f | o | g]``
