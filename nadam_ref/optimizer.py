@@ -95,11 +95,7 @@ class Optimizer:
     @property
     def t(self) -> int:
         """Steps taken so far."""
-        return self._step_count
-
-    @property
-    def _step_count(self) -> int:
-        return next(iter(self.state.values()))["t"]
+        return next(iter(self.state.values()))["t"]  # every parameter's state has taken the same steps
 
     def step(self, grads: Mapping | None = None, *, grad_fn: Callable | None = None, trace: bool = False):
         """Take one step.
