@@ -32,11 +32,11 @@ import numpy
 from .. import rules
 from ..trajectory import trajectory
 from . import problems as _problems
-from ._adapter import float32_rounded, installed_version
+from ._adapter import Case, float32_rounded, installed_version
 from .compare import compare
 from .harness import PAPER_HPARAMS, TOLERANCE, distance
 
-KINDS = ("torch", "optax", "keras", "tf_keras", "paddle", "step")
+KINDS = ("torch", "optax", "keras", "tf_keras", "paddle", "step")  # and an adapter's Case, for the tests
 #: The rules searched unless told otherwise: every rule that takes a gradient (nag_lookahead takes a function).
 SEARCHED_RULES = tuple(r for r in rules.RULES if r != "nag_lookahead")
 
@@ -182,11 +182,11 @@ def _library_runner(obj, kwargs: dict, kind: str):
         run = _runner(lambda opt, p, hp: obj(parameters=p, **kwargs))
     else:
         raise ValueError(f"kind={kind!r}; expected one of {KINDS}")
-    return lambda grad_fn, theta0, steps, dtype: run(grad_fn, theta0, steps, {}, dtype)
+    return lambda grad_fn, theta0, steps, dtype, numbers: run(grad_fn, theta0, steps, {}, dtype)
 
 
 def _step_runner(step_fn):
-    def run(grad_fn, theta0, steps, dtype):
+    def run(grad_fn, theta0, steps, dtype, numbers):
         theta, state, path = theta0, {}, [numpy.array(theta0, copy=True)]
         for t in range(1, steps + 1):
             out = step_fn(theta, grad_fn(theta), state)
@@ -230,36 +230,38 @@ def identify(target, kwargs: dict | None = None, *, kind: str | None = None, rul
     started = time.perf_counter()
     name = target if isinstance(target, str) else None
     obj = resolve(target) if isinstance(target, str) else target
-    kind = kind or guess_kind(obj)
-    if kind not in KINDS:
-        raise ValueError(f"kind={kind!r}; expected one of {KINDS}")
     kwargs = dict(kwargs or {})
-    if kind == "step":
-        if kwargs:
-            raise ValueError("a step function takes no kwargs; give its numbers as hparams")
-        numbers, run = {}, _step_runner(obj)
+    if isinstance(obj, Case):
+        kind, run, numbers_at, label = _case_target(obj, hparams)
     else:
-        numbers, run = library_hparams(obj, kwargs, kind), _library_runner(obj, kwargs, kind)
-    numbers.update({k: float(v) for k, v in (hparams or {}).items()})
+        kind = kind or guess_kind(obj)
+        if kind not in KINDS:
+            raise ValueError(f"kind={kind!r}; expected one of {KINDS}")
+        if kind == "step":
+            if kwargs:
+                raise ValueError("a step function takes no kwargs; give its numbers as hparams")
+            numbers, run = {}, _step_runner(obj)
+        else:
+            numbers, run = library_hparams(obj, kwargs, kind), _library_runner(obj, kwargs, kind)
+        numbers.update({k: float(v) for k, v in (hparams or {}).items()})
+        label = _label(name or _name(obj), kwargs, kind)
+        numbers_at = lambda problem: numbers  # noqa: E731 - the same numbers on every problem
     rule_names = list(rule_names or SEARCHED_RULES)
     for rule in rule_names:
         rules.get(rule)
     tolerance = TOLERANCE[dtype] if tolerance is None else float(tolerance)
     problem_names = list(problem_names or _problems.PROBLEMS)
-    label = name or _name(obj)
-    if kwargs:
-        label += "(" + ", ".join(f"{k}={v!r}" for k, v in kwargs.items()) + ")"
-    version = installed_version(_DISTRIBUTION.get(kind) or "torch") if kind != "step" else None
-    label += f"  [{kind} {version}]" if version else ""
-    result = Identification(label, kind, numbers, dtype, steps, [], tolerance)
+    result = Identification(label, kind, {}, dtype, steps, [], tolerance)
 
     paths = {}
     for problem_name in problem_names:
         problem = _problems.get(problem_name)
         theta0 = problem.start(numpy, dtype)
-        path = run(problem.grad, theta0, steps, dtype)
+        numbers = numbers_at(problem)
+        path = run(problem.grad, theta0, steps, dtype, numbers)
         if numpy.isfinite(path).all():
-            paths[problem_name] = (problem, theta0, path)
+            paths[problem_name] = (problem, theta0, path, numbers)
+            result.hparams = numbers
         else:
             result.dropped[problem_name] = "the target's iterates left the finite numbers (η too large here?)"
     if not paths:
@@ -271,34 +273,63 @@ def identify(target, kwargs: dict | None = None, *, kind: str | None = None, rul
     found = []
     with warnings.catch_warnings(), numpy.errstate(all="ignore"):  # diverging variants are expected
         warnings.simplefilter("ignore", RuntimeWarning)
-        for candidate in _candidates(rule_names, numbers):
-            found += _measure(*candidate, paths, numbers, steps)
+        for candidate in _candidates(rule_names, result.hparams):
+            found += _measure(*candidate, paths, steps)
     result.searched = len(found) // 2  # each variant was measured twice: as given and rounded
     found.sort(key=lambda item: item[0])
     result._all = [m for _, m, _ in found]
     result.matches = [m for d, m, _ in found if d <= tolerance]
     if any(not m.float32_hparams for m in result.matches):  # rounding is only worth naming when it is needed
         result.matches = [m for m in result.matches if not m.float32_hparams]
-    nearest, seen = [], set()
-    for item in found:
-        key = (item[1].rule, tuple(item[1].variant.items()))
-        if key not in seen:
-            seen.add(key)
-            nearest.append(item)
+    nearest = _nearest(found, tolerance)
     for _, match, (problem, reference) in nearest[:top]:
         if match.distance > tolerance:
-            _locate(match, obj, kind, problem, reference, paths, numbers, steps, tolerance)
+            _locate(match, obj, kind, problem, reference, paths, steps, tolerance)
     result.nearest = [m for _, m, _ in nearest[:top]]
     result.seconds = time.perf_counter() - searching
     return result
 
 
-def _measure(rule, variant, paths, numbers, steps):
+def _nearest(found, tolerance):
+    """One entry per variant, nearest first; of its two measurements the one with the hyper-parameters as given,
+    unless only the rounded one reproduces the target."""
+    by_variant = {}
+    for item in found:
+        key = (item[1].rule, tuple(item[1].variant.items()))
+        kept = by_variant.get(key)
+        if kept is None or (kept[1].float32_hparams and kept[0] > tolerance and not item[1].float32_hparams):
+            by_variant[key] = item
+    return sorted(by_variant.values(), key=lambda item: item[0])
+
+
+def _case_target(case, hparams):
+    """An adapter's :class:`Case` as a target: the numbers the cross-check gives it (the paper's μ, ν, ε and
+    the problem's η for the case's rule), rounded to float32 when the library rounds them."""
+    module = rules.get(case.rule)
+
+    def numbers_at(problem):
+        numbers = dict(PAPER_HPARAMS, lr=problem.lr(module), **(hparams or {}))
+        return float32_rounded(numbers) if case.float32_hparams else numbers
+
+    def run(grad_fn, theta0, steps, dtype, numbers):
+        return case.run(grad_fn, theta0, steps, numbers, dtype)
+
+    return "case", run, numbers_at, f"{case.library} {case.call}"
+
+
+def _label(text, kwargs, kind):
+    if kwargs:
+        text += "(" + ", ".join(f"{k}={v!r}" for k, v in kwargs.items()) + ")"
+    version = installed_version(_DISTRIBUTION.get(kind) or "torch") if kind != "step" else None
+    return text + (f"  [{kind} {version}]" if version else "")
+
+
+def _measure(rule, variant, paths, steps):
     """The variant's distance to the target (worst problem), with the hyper-parameters as given and rounded."""
     out = []
     for rounded in (False, True):
         worst, first = 0.0, (None, None)
-        for problem, theta0, path in paths.values():
+        for problem, theta0, path, numbers in paths.values():
             hp = _hparams_for(rule, numbers, variant, rounded)
             try:
                 reference = trajectory(rule, problem.grad, theta0, steps, **hp)
@@ -323,12 +354,13 @@ def _hparams_for(rule, numbers, variant, rounded):
     return float32_rounded(hp) if rounded else hp
 
 
-def _locate(match, obj, kind, problem, reference, paths, numbers, steps, tolerance):
+def _locate(match, obj, kind, problem, reference, paths, steps, tolerance):
     """Where ``match`` first parts from the target: every box line for a step function (via :func:`compare`),
     the θ line for a library (only its iterates are seen)."""
     module = rules.get(match.rule)
     if problem is None:
-        problem, theta0, path = next(iter(paths.values()))
+        problem = next(iter(paths.values()))[0]
+    numbers = paths[problem.name][3]
     if kind == "step":
         hp = _hparams_for(match.rule, numbers, match.variant, match.float32_hparams)
         verdict = compare(obj, match.rule, grad_fn=problem.grad, theta0=paths[problem.name][1], steps=steps,
