@@ -24,8 +24,8 @@ def add_arguments(parser):
                         "'{\"lr\": 0.002, \"betas\": [0.9, 0.999]}'")
     parser.add_argument("--hparams", default="{}", help="JSON nadam_ref numbers (lr, mu, nu, eps, ...) that override "
                         "those read from the call; for --step, the numbers built into the function")
-    parser.add_argument("--rules", default=None, help="only these rules (comma-separated; default every rule but "
-                        "nag_lookahead)")
+    parser.add_argument("--rules", default=None, help="these rules (comma-separated), or all (every rule but "
+                        "nag_lookahead); default: the rules the target's name points to, all if it names none")
     parser.add_argument("--steps", type=int, default=20, help="steps per problem (default 20)")
     parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     parser.add_argument("--tolerance", type=float, default=None,
@@ -40,7 +40,7 @@ def run(args) -> int:
     kwargs, hparams = _json("--kwargs", args.kwargs), _json("--hparams", args.hparams)
     if args.steps < 1:
         raise CLIError(f"--steps {args.steps}: expected an integer >= 1")
-    rule_names = [r.strip() for r in args.rules.split(",") if r.strip()] if args.rules else None
+    rule_names = args.rules if args.rules in (None, "all") else [r.strip() for r in args.rules.split(",") if r.strip()]
     try:
         result = identify(getattr(args, kind), kwargs, kind=kind, rule_names=rule_names, hparams=hparams,
                           steps=args.steps, dtype=args.dtype, tolerance=args.tolerance)

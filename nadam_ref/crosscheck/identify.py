@@ -37,8 +37,13 @@ from .compare import compare
 from .harness import PAPER_HPARAMS, TOLERANCE, distance
 
 KINDS = ("torch", "optax", "keras", "tf_keras", "paddle", "step")  # and an adapter's Case, for the tests
-#: The rules searched unless told otherwise: every rule that takes a gradient (nag_lookahead takes a function).
+#: The whole space: every rule that takes a gradient (nag_lookahead takes a gradient function).
 SEARCHED_RULES = tuple(r for r in rules.RULES if r != "nag_lookahead")
+#: The likely rules, by words in the target's name or call (the first that appears wins; none: the whole space).
+_LIKELY = (("nadamax", ("nadamax",)), ("nadam", ("nadam", "nadamax")), ("adamax", ("adamax", "nadamax")),
+           ("adam", ("adam", "nadam", "adamax", "nadamax")), ("maxaprop", ("maxaprop",)), ("rmsprop", ("rmsprop",)),
+           ("adagrad", ("adagrad",)), ("sgd", ("gd", "momentum", "nag")), ("momentum", ("gd", "momentum", "nag")),
+           ("nesterov", ("gd", "momentum", "nag")), ("nag", ("gd", "momentum", "nag")))
 
 _ALIASES = {"lr": ("lr", "learning_rate"), "mu": ("beta_1", "beta1", "b1", "momentum"),
             "nu": ("beta_2", "beta2", "b2", "rho", "alpha"), "eps": ("eps", "epsilon"),
@@ -57,9 +62,13 @@ class Match:
     step: int | None = None
     symbol: str | None = None
     line: str | None = None
+    agreed: int = 0  # box lines that agreed at that step, before the one that parts (a step function's)
+    covered: float = 0.0  # the share of the box's lines that the step function reports
 
     def label(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.variant.items())
+        """``rule(options that differ from the box as printed)``."""
+        defaults = rules.spec(self.rule).defaults()
+        args = ", ".join(f"{k}={v!r}" for k, v in self.variant.items() if defaults.get(k, object()) != v)
         return f"{self.rule}({args})" + ("  [η, μ, ν, ε rounded to float32]" if self.float32_hparams else "")
 
 
@@ -105,6 +114,15 @@ class Identification:
         return "\n".join(lines)
 
     _all: list = field(default_factory=list, repr=False)
+
+
+def likely_rules(name: str) -> tuple[str, ...]:
+    """The rules a target's name points to (``"NAdamW"`` → nadam, nadamax); all of them when it names none."""
+    text = name.lower()
+    for word, names in _LIKELY:
+        if word in text:
+            return names
+    return SEARCHED_RULES
 
 
 def resolve(text: str):
@@ -220,7 +238,8 @@ def _first_parting(path_ref, path_lib, tolerance) -> int:
 def identify(target, kwargs: dict | None = None, *, kind: str | None = None, rule_names=None,
              hparams: dict | None = None, steps: int = 20, dtype: str = "float64", tolerance: float | None = None,
              problem_names=None, top: int = 3) -> Identification:
-    """Search the declared variants of ``rule_names`` (default: every rule but nag_lookahead) for ``target``.
+    """Search the declared variants of ``rule_names`` for ``target``: by default the rules its name points to
+    (:func:`likely_rules`), ``"all"`` for every rule but nag_lookahead.
 
     ``target``: a class, factory or step function, or its name as ``"package.module:Name"``; ``kwargs``: the
     keyword arguments the library is called with; ``kind``: one of :data:`KINDS` (guessed from the target's
@@ -246,7 +265,7 @@ def identify(target, kwargs: dict | None = None, *, kind: str | None = None, rul
         numbers.update({k: float(v) for k, v in (hparams or {}).items()})
         label = _label(name or _name(obj), kwargs, kind)
         numbers_at = lambda problem: numbers  # noqa: E731 - the same numbers on every problem
-    rule_names = list(rule_names or SEARCHED_RULES)
+    rule_names = list(SEARCHED_RULES if rule_names == "all" else rule_names or likely_rules(label))
     for rule in rule_names:
         rules.get(rule)
     tolerance = TOLERANCE[dtype] if tolerance is None else float(tolerance)
@@ -282,8 +301,16 @@ def identify(target, kwargs: dict | None = None, *, kind: str | None = None, rul
     if any(not m.float32_hparams for m in result.matches):  # rounding is only worth naming when it is needed
         result.matches = [m for m in result.matches if not m.float32_hparams]
     nearest = _nearest(found, tolerance)
+    if kind == "step" and not result.matches:
+        # A step function shows its intermediates: the nearest is the variant that agrees with it longest (the
+        # latest step, then the most lines agreed), then the rule whose box the function's reports fill best, then
+        # the fewest options away from the box as printed (the simplest explanation), then the nearer iterates.
+        for _, match, _ in nearest:
+            _locate(match, obj, kind, None, None, paths, steps, tolerance)
+        nearest.sort(key=lambda item: (-item[1].step, -item[1].agreed, -item[1].covered, _options_away(item[1]),
+                                       item[0]))
     for _, match, (problem, reference) in nearest[:top]:
-        if match.distance > tolerance:
+        if match.distance > tolerance and match.step is None:
             _locate(match, obj, kind, problem, reference, paths, steps, tolerance)
     result.nearest = [m for _, m, _ in nearest[:top]]
     result.seconds = time.perf_counter() - searching
@@ -354,20 +381,44 @@ def _hparams_for(rule, numbers, variant, rounded):
     return float32_rounded(hp) if rounded else hp
 
 
+def _reported(step_fn, paths) -> tuple:
+    """The quantities a step function reports at its first step (its intermediates' names)."""
+    _, theta0, _, _ = next(iter(paths.values()))
+    problem = next(iter(paths.values()))[0]
+    out = step_fn(theta0, problem.grad(theta0), {})
+    return tuple(out[2]) if len(out) == 3 and isinstance(out[2], dict) else ()
+
+
+def _options_away(match) -> int:
+    defaults = rules.spec(match.rule).defaults()
+    return sum(defaults.get(k, object()) != v for k, v in match.variant.items())
+
+
 def _locate(match, obj, kind, problem, reference, paths, steps, tolerance):
-    """Where ``match`` first parts from the target: every box line for a step function (via :func:`compare`),
-    the θ line for a library (only its iterates are seen)."""
+    """Where ``match`` first parts from the target: every box line for a step function (via :func:`compare`, the
+    earliest over the problems), the θ line for a library (only its iterates are seen)."""
     module = rules.get(match.rule)
+    if kind == "step":
+        partings = []
+        for problem_, theta0, _, numbers in paths.values():
+            hp = _hparams_for(match.rule, numbers, match.variant, match.float32_hparams)
+            with warnings.catch_warnings(), numpy.errstate(all="ignore"):
+                warnings.simplefilter("ignore", RuntimeWarning)
+                verdict = compare(obj, match.rule, grad_fn=problem_.grad, theta0=theta0, steps=steps, rtol=tolerance,
+                                  **hp)
+            if not verdict.agree:
+                partings.append((verdict.step, len(verdict.checked) - 1, verdict))
+        if partings:
+            match.step, match.agreed, verdict = min(partings, key=lambda p: p[:2])
+            match.symbol, match.line = verdict.symbol, verdict.line
+            box = {symbol for symbol, _ in module.BOX}
+            match.covered = len(set(_reported(obj, paths)) & box) / len(box)
+            return
     if problem is None:
         problem = next(iter(paths.values()))[0]
-    numbers = paths[problem.name][3]
-    if kind == "step":
+    _, theta0, path, numbers = paths[problem.name]
+    if reference is None:
         hp = _hparams_for(match.rule, numbers, match.variant, match.float32_hparams)
-        verdict = compare(obj, match.rule, grad_fn=problem.grad, theta0=paths[problem.name][1], steps=steps,
-                          rtol=tolerance, **hp)
-        if not verdict.agree:
-            match.step, match.symbol, match.line = verdict.step, verdict.symbol, verdict.line
-            return
-    path = paths[problem.name][2]
+        reference = trajectory(match.rule, problem.grad, theta0, steps, **hp)
     match.step = _first_parting(reference, path, tolerance)
     match.symbol, match.line = "theta", dict(module.BOX)["theta"]

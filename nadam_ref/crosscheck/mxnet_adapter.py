@@ -10,15 +10,20 @@ installed. SGD, NAG and Adam run fused C++ kernels that take their hyper-paramet
 
 from __future__ import annotations
 
-from ._adapter import Case, drive, import_module
+from ._adapter import Case, LibraryMissingError, drive, import_module
 
 LIBRARY = "mxnet"
 DISTRIBUTION = "mxnet"
 EXTRA = "mxnet"  # not an extra of pyproject.toml: a separate environment (see the module docstring)
+INSTALL = ("MXNet needs an environment of its own: pip install mxnet 'numpy<1.24' (its wheel pins numpy<2 and "
+           "fails to import on NumPy >= 1.24), then run nadam_ref's code there")
 
 
 def load():
-    return import_module("mxnet", EXTRA)
+    try:
+        return import_module("mxnet", EXTRA)
+    except LibraryMissingError as e:
+        raise LibraryMissingError(f"{e}; {INSTALL}") from None
 
 
 def _runner(make):

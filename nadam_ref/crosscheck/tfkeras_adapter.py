@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib.util
 import os
+import sys
 
+from . import paddle_adapter
 from ._adapter import Case, drive, import_module
 
 LIBRARY = "tf_keras"
@@ -29,6 +32,10 @@ EXTRA = "peers"
 
 def load():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter about CUDA and oneDNN
+    if "tensorflow" not in sys.modules and importlib.util.find_spec("paddle") is not None:
+        # Importing Paddle after TensorFlow kills the process (segmentation fault; paddlepaddle 3.3.1 and
+        # tensorflow 2.21 on Linux x86-64); the other order works. So Paddle goes first whenever it is installed.
+        paddle_adapter.load()
     import_module("tensorflow", EXTRA)
     return import_module("tf_keras", EXTRA)
 
