@@ -95,7 +95,8 @@ class Row:
 def run_case(case, dtype: str, steps: int, problem_names) -> Row:
     """Run one case on each problem; compare with its variant (or, unmapped, find the variant closest over all
     problems together) and with the paper's literal form."""
-    row = Row(case.library, None, case.call, case.rule, case.formula, case.variant,
+    formula = case.formula + ("   [float32 hyper-parameters]" if case.float32_hparams else "")
+    row = Row(case.library, None, case.call, case.rule, formula, case.variant,
               status="agree" if case.variant is not None else "unmapped")
     module = rules.get(case.rule)
     candidates = [case.variant] if case.variant is not None else rules.variants(case.rule)

@@ -22,6 +22,7 @@ class Transcription:
     formula: str
     defaults: dict  # the implementation's own defaults, in nadam_ref's names
     make: object  # make(lr, mu, nu, eps) -> step_fn(theta, g, state)
+    variant: dict  # the nadam_ref variant it computes (identify finds it; tests/crosscheck/test_identify.py)
 
 
 def dozat_nadam(lr, mu, nu, eps):
@@ -75,11 +76,12 @@ TRANSCRIPTIONS = (
         "d1dccb0db0e37561b246fce89bbadac1e5d144c0", "Apache-2.0 (tensorflow/LICENSE)",
         "a^m, a^v: moving averages kept bias-corrected;  μ_t = μ(1 − μ^{t−1})/(1 − μᵗ);  "
         "θ ← θ − η (μ_{t+1} a^m + (1 − μ_t) g) / √(a^v + ε)",
-        {"lr": 0.002, "mu": 0.9, "nu": 0.9, "eps": 1e-16}, dozat_nadam),
+        {"lr": 0.002, "mu": 0.9, "nu": 0.9, "eps": 1e-16}, dozat_nadam, {"schedule": "constant"}),
     Transcription(
         "TensorFlow 1 contrib", "tf.contrib.opt.NadamOptimizer(lr, beta1, beta2, epsilon)",
         "github.com/tensorflow/tensorflow, tensorflow/contrib/opt/python/training/nadam_optimizer.py at commit "
         "ae158ddf8485d2e658510d0a5dbaabb59b44f25a (ApplyAdam with use_nesterov=True)", "Apache-2.0",
         "m ← μ m + (1 − μ) g;  v ← ν v + (1 − ν) g²;  θ ← θ − η √(1 − νᵗ)/(1 − μᵗ) · (μ m + (1 − μ) g) / (√v + ε)",
-        {"lr": 0.001, "mu": 0.9, "nu": 0.999, "eps": 1e-8}, tf1_contrib_nadam),
+        {"lr": 0.001, "mu": 0.9, "nu": 0.999, "eps": 1e-8}, tf1_contrib_nadam,
+        {"schedule": "constant", "eps_placement": "hat", "m_hat_correction": "current"}),
 )
