@@ -95,8 +95,11 @@ class Identification:
 
     def __str__(self):
         numbers = ", ".join(f"{k}={v:g}" for k, v in self.hparams.items())
+        missing = [name for name in ("lr", "mu", "nu", "eps") if name not in self.hparams]
+        if missing:
+            numbers += ("; " if numbers else "") + f"{', '.join(missing)} not given: the paper's (η: each rule's)"
         lines = [f"identify {self.target}",
-                 f"  read as: {numbers or 'each rule default η; the paper’s μ, ν, ε'}; {self.steps} steps, "
+                 f"  read as: {numbers}; {self.steps} steps, "
                  f"{self.dtype}, problems {', '.join(self.problems)}; tolerance {self.tolerance:g} (normwise relative)",
                  f"  searched {self.searched} declared variants of {len({m.rule for m in self._all})} rules "
                  f"(each also with η, μ, ν, ε rounded to float32) in {self.seconds:.1f} s; "
@@ -319,12 +322,14 @@ def identify(target, kwargs: dict | None = None, *, kind: str | None = None, rul
 
 def _nearest(found, tolerance):
     """One entry per variant, nearest first; of its two measurements the one with the hyper-parameters as given,
-    unless only the rounded one reproduces the target."""
+    unless the rounded one reproduces the target or is at least ten times nearer (rounding explains the gap)."""
     by_variant = {}
-    for item in found:
+    for item in found:  # nearest first, so the first of the two twins seen is the nearer
         key = (item[1].rule, tuple(item[1].variant.items()))
         kept = by_variant.get(key)
-        if kept is None or (kept[1].float32_hparams and kept[0] > tolerance and not item[1].float32_hparams):
+        if kept is None:
+            by_variant[key] = item
+        elif kept[1].float32_hparams and kept[0] > tolerance and not 10 * kept[0] <= item[0]:
             by_variant[key] = item
     return sorted(by_variant.values(), key=lambda item: item[0])
 
