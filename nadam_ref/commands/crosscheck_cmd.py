@@ -16,8 +16,9 @@ from ..crosscheck.harness import TOLERANCE
 
 
 def add_arguments(parser):
-    parser.add_argument("--against", default="all", help="comma-separated: torch, optax, keras (the crosscheck extra), tf_keras, timm, pytorch_optimizer, "
-                        "paddle (the peers extra), mxnet (its own environment); or all (default)")
+    parser.add_argument("--against", default="all",
+                        help="comma-separated: torch, optax, keras (the crosscheck extra), tf_keras, timm, "
+                        "pytorch_optimizer, paddle (the peers extra), mxnet (its own environment); or all (default)")
     parser.add_argument("--steps", type=int, default=50, help="steps per run (default 50)")
     parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     parser.add_argument("--rules", default=None,

@@ -10,7 +10,9 @@ installed. SGD, NAG and Adam run fused C++ kernels that take their hyper-paramet
 
 from __future__ import annotations
 
-from ._adapter import Case, LibraryMissingError, drive, import_module
+import importlib
+
+from ._adapter import Case, LibraryMissingError, drive
 
 LIBRARY = "mxnet"
 DISTRIBUTION = "mxnet"
@@ -21,9 +23,9 @@ INSTALL = ("MXNet needs an environment of its own: pip install mxnet 'numpy<1.24
 
 def load():
     try:
-        return import_module("mxnet", EXTRA)
-    except LibraryMissingError as e:
-        raise LibraryMissingError(f"{e}; {INSTALL}") from None
+        return importlib.import_module("mxnet")
+    except ImportError as e:
+        raise LibraryMissingError(f"mxnet is not installed ({e}); {INSTALL}") from None
 
 
 def _runner(make):
