@@ -72,9 +72,9 @@ class Optimizer:
     def __init__(self, rule: str, params: Mapping, *, on_nonfinite: str = "raise", impl: str = "reference",
                  **hparams):
         self.rule = _rules.get(rule)
+        self.hp = _rules.make_hparams(self.rule, **hparams)
         self.impl = impl
         self._workspace = _fused.Workspace()
-        self.hp = _rules.make_hparams(self.rule, **hparams)
         if on_nonfinite not in NONFINITE_POLICIES:
             raise ValueError(f"on_nonfinite={on_nonfinite!r}; expected one of {NONFINITE_POLICIES}")
         self.on_nonfinite = on_nonfinite
@@ -90,7 +90,9 @@ class Optimizer:
 
     @impl.setter
     def impl(self, value: str) -> None:
-        self._impl = _fused.check_impl(value)
+        if _fused.check_impl(value) == "fused":
+            _fused.check_supported(self.rule.NAME, self.hp)  # a variant the engine leaves out is refused by name
+        self._impl = value
 
     @property
     def t(self) -> int:
