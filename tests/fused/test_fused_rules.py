@@ -17,7 +17,7 @@ import nadam_ref
 from nadam_ref import backend, rules
 from nadam_ref.fused import chunked
 from tests.conftest import to_numpy
-from tests.fused.test_parity import CASES
+from tests.fused.test_parity import CASES, largest_error
 
 RTOL = {"float32": 1e-6, "float64": 1e-13}
 # Sizes that cross chunk boundaries, plus a small second parameter and a 0-d one.
@@ -79,7 +79,11 @@ def test_fused_matches_reference_for_any_hyperparameters(case, dtype, lr, mu, nu
     for g in grads:
         for opt in opts:
             take_step(opt, {"w": g})
-    assert_same_run(*opts, dtype, exact_state=True)
+    # θ against the larger of its movement and itself: a θ that lands near 0 after moving by η·steps cannot be
+    # nearer than an ulp of the movement, nor a θ that barely moves nearer than an ulp of itself.
+    assert largest_error(*opts, {"w": theta0}, at_least_theta=True) <= RTOL[dtype]
+    for key in opts[0].rule.STATE:  # NumPy runs the state updates in the reference's order of operations
+        np.testing.assert_array_equal(opts[1].state["w"][key], opts[0].state["w"][key])
 
 
 def test_strided_parameters_take_the_whole_array_path():
