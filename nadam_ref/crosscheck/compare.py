@@ -115,6 +115,8 @@ def compare(step_fn, rule: str, grad_fn=None, theta0=None, steps: int = 20, rtol
         problem = problems.get("quadratic")
         grad_fn = grad_fn or problem.grad
         theta0 = problem.start(numpy) if theta0 is None else theta0
+    if not is_array(theta0):
+        raise TypeError(f"theta0 must be a NumPy or CuPy array, got {type(theta0).__name__}")
     xp = array_module(theta0)
     needs_fn = module.SPEC.needs_grad_fn
     theta_ref, state_ref = xp.array(theta0, copy=True), rules.init_state(module, theta0)
