@@ -18,7 +18,6 @@ goes on with the next rule.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 import sys
@@ -201,8 +200,7 @@ def clip_by_global_norm(grads: dict, max_norm: float) -> dict:
 
 def _set_lr(optimizer, lr: float) -> None:
     """Change η between epochs (annealing); every other hyper-parameter stays as it was."""
-    if optimizer.hp.lr != lr:
-        optimizer.hp = dataclasses.replace(optimizer.hp, lr=lr)
+    optimizer.lr = lr
 
 
 def _all_finite(metrics: dict) -> bool:

@@ -175,3 +175,22 @@ def test_under_a_constant_schedule_both_decays_are_the_same_numbers(rule):
     a = nadam_ref.trajectory(rule, grad, numpy.ones(2), 20, schedule="constant", m_decay="constant")
     b = nadam_ref.trajectory(rule, grad, numpy.ones(2), 20, schedule="constant", m_decay="scheduled")
     numpy.testing.assert_allclose(a, b, rtol=1e-15, atol=0)
+
+
+def test_the_cli_refuses_a_hyperparameter_the_rule_does_not_read(capsys):
+    from nadam_ref.cli import main
+
+    assert main(["trace", "--rule", "gd", "--schedule", "constant"]) == 2
+    assert "rule 'gd' does not read schedule; it reads lr" in capsys.readouterr().err
+
+
+def test_nadam_ref_rules_lists_every_variant_from_the_declaration(capsys):
+    import json
+
+    from nadam_ref.cli import main
+
+    assert main(["rules", "--json"]) == 0
+    rows = {row["rule"]: row for row in json.loads(capsys.readouterr().out)}
+    for rule in nadam_ref.RULES:
+        assert rows[rule]["variants"] == rules.variants(rule)
+        assert rows[rule]["options"] == {k: list(v) for k, v in rules.spec(rule).options.items()}
