@@ -67,8 +67,12 @@ SPEC = RuleSpec(
         LibraryVariant("keras 3 Nadam", {"schedule": "keras", "eps_placement": "outside"}),
         LibraryVariant("timm 1.0 NAdamW(weight_decay=0)",
                        {"schedule": "constant", "eps_placement": "outside", "m_hat_correction": "current"}),
-        LibraryVariant("pytorch-optimizer 4.1 AdamP(nesterov=True), TF1 ApplyAdam(use_nesterov=True)",
-                       {"schedule": "constant", "eps_placement": "hat", "m_hat_correction": "current"})),
+        LibraryVariant("pytorch_optimizer 4.1 AdamP(nesterov=True); TF1 ApplyAdam(use_nesterov=True) (transcribed)",
+                       {"schedule": "constant", "eps_placement": "hat", "m_hat_correction": "current"}),
+        LibraryVariant("timm 1.0 NAdamLegacy", {"schedule": "paper", "eps_placement": "outside"}),
+        LibraryVariant("pytorch_optimizer 4.1 load_optimizer('nadam'), which is torch's NAdam",
+                       {"schedule": "paper", "eps_placement": "outside"}),
+        LibraryVariant("mxnet 1.9 Nadam", {"schedule": "paper", "eps_placement": "outside"})),
     golden=("schedule", "eps_placement"))
 HPARAMS = SPEC.hparams
 STATE = ("m", "n")
