@@ -34,7 +34,17 @@ SEPARATE_RUNS = (Path(__file__).with_name("mxnet_run.json"),)
 NOT_INSTALLED = {
     "mxnet": "mxnet 1.9.1 (its last release; a py3-none wheel) installs but pins numpy < 2, which the crosscheck "
              "extra's jax 0.10 cannot use, and then fails to import on NumPy >= 1.24 (`numpy.bool` was removed): "
-             "it runs only in an environment of its own with numpy 1.23.5, where its rows below were measured",
+             "it runs only in an environment of its own with numpy 1.23.5, where its rows above were measured",
+}
+#: Peers that installed and run, but only with a workaround (the adapters carry it out).
+CAVEATS = {
+    "timm": "`import timm` imports torchvision, whose PyPI wheel (0.28.0) is a CUDA build that cannot load next to the "
+            "CPU torch (`operator torchvision::nms does not exist`): the adapter loads timm's optimizer modules "
+            "without timm's `__init__`, so the code that runs is timm's own",
+    "paddle": "importing Paddle after TensorFlow ends the process with a segmentation fault (paddlepaddle 3.3.1, "
+              "tensorflow 2.21); the other order works, so the tf.keras adapter imports Paddle first",
+    "tf_keras": "both generations round η, μ, ν, ε (and Nadam's 0.96) to float32 even in a float64 run: the rows say "
+                "*float32 hyper-parameters*, and the two Nadams have no exact float64 mapping",
 }
 
 _DIFFERENCES = {
@@ -348,7 +358,13 @@ def markdown(report, claims) -> str:
         "",
         "| peer | why |",
         "| --- | --- |",
-        *[_cells(peer, why) for peer, why in {**NOT_INSTALLED, **report.skipped}.items()],
+        *[_cells(peer, why) for peer, why in {**report.skipped, **NOT_INSTALLED}.items()],
+        "",
+        "Installed and run, with a caveat:",
+        "",
+        "| peer | caveat |",
+        "| --- | --- |",
+        *[_cells(peer, why) for peer, why in CAVEATS.items()],
         "",
         "## Checking `shared/reference/other-implementations.md`",
         "",
