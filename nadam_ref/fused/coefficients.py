@@ -1,22 +1,24 @@
-r"""The scalars of one fused step, computed once on the host for both backends.
+r"""The scalars of one fused step, computed once on the host for both engines.
 
 A rule's box divides and multiplies whole arrays by scalars: :math:`1/(1-\prod\mu_i)`, :math:`1/(1-\nu^t)`,
-:math:`\eta`. The fused kernels fold those scalars into one or two coefficients, so each element is touched by
-as few operations as possible. This module computes the coefficients, in Python floats (float64), from the very
-same schedule quantities the reference rules use (:func:`nadam_ref.rules._common.momentum_schedule`), so the
-step count and the running product :math:`\prod\mu_i` in the state are bit-identical to the reference.
+:math:`\eta`. The element functions (:mod:`nadam_ref.fused.elements`) take those folded into a few coefficients,
+so each element is touched by as few operations as possible. This module computes them in Python floats (float64)
+from the very same schedule quantities the reference rules use (:func:`nadam_ref.rules._common.momentum_schedule`),
+so the step count and the running product :math:`\prod\mu_i` in the state are bit-identical to the reference.
 
-Folding the bias correction :math:`\hat n = n / b` with :math:`b = 1-\nu^t` into the root (why the kernels need
-no :math:`\hat n` array):
+Folding :math:`\hat n = n / b` with :math:`b = 1-\nu^t` into the root (why the kernels need no :math:`\hat n`):
 
 .. math::
-   \frac{\eta\, x}{\sqrt{n/b + \varepsilon}} = \frac{\eta\sqrt b\, x}{\sqrt{n + \varepsilon b}}
+   \frac{\eta\, x}{\sqrt{n/b + \varepsilon_r + \varepsilon}}
+   = \frac{\eta\sqrt b\, x}{\sqrt{n + (\varepsilon_r + \varepsilon)b}}
    \qquad
-   \frac{\eta\, x}{\sqrt{n/b} + \varepsilon} = \frac{\eta\sqrt b\, x}{\sqrt n + \varepsilon\sqrt b}
+   \frac{\eta\, x}{\sqrt{n/b + \varepsilon_r} + \varepsilon}
+   = \frac{\eta\sqrt b\, x}{\sqrt{n + \varepsilon_r b} + \varepsilon\sqrt b}
 
-so every L2 rule's update is :math:`(c_g\,g + c_m\,m) / \mathrm{root}(n, e)` with ``root`` either
-:math:`\sqrt{n + e}` (``eps_placement="inside"``) or :math:`\sqrt n + e` (``"outside"``). Each function returns
-``(scalars, coef)``: the new ``t`` and ``mu_prod`` of the state, and the coefficients by name.
+so every L2 rule's update is :math:`x / (\sqrt{n + e_{in}} + e_{out})` with the factor :math:`\eta\sqrt b` in the
+numerator's coefficients; keras' ε̂ = ε/√b (``eps_placement="hat"``) is the outside form with :math:`e_{out} = ε`.
+Each function returns ``(scalars, coef)``: the new ``t`` and ``mu_prod`` of the state, and the coefficients named
+as the rule's element function names its scalar parameters.
 """
 
 from __future__ import annotations
@@ -25,12 +27,43 @@ import math
 
 from ..rules._common import HParams, momentum_schedule
 
+#: The momentum decay each rule's box prints (``m_decay``'s default): Adam's m decays with μ_t, Nadam's with μ.
+BOX_M_DECAY = {"adam": "scheduled", "adamax": "scheduled", "nadam": "constant", "nadamax": "constant"}
 
-def _l2_root(hp: HParams, bias: float) -> tuple[float, float]:
-    """(√b, e): the factor that multiplies the numerator, and the ε that the root adds (see the module doc)."""
+
+def _l2_root(hp: HParams, bias: float) -> dict:
+    """``{e_in, e_out}`` of the root and ``scale`` = √b, the factor the numerator takes (see the module doc)."""
+    sqrt_b, eps_root = math.sqrt(bias), hp.eps_root
     if hp.eps_placement == "inside":
-        return math.sqrt(bias), hp.eps * bias
-    return math.sqrt(bias), hp.eps * math.sqrt(bias)
+        return {"e_in": (eps_root + hp.eps) * bias, "e_out": 0.0, "scale": sqrt_b}
+    if hp.eps_placement == "hat":  # keras' ε̂ = ε / √b outside the root: times √b it is ε
+        return {"e_in": eps_root * bias, "e_out": hp.eps, "scale": sqrt_b}
+    return {"e_in": eps_root * bias, "e_out": hp.eps * sqrt_b, "scale": sqrt_b}
+
+
+def _with_root(coef: dict, root: dict) -> dict:
+    return {**coef, "e_in": root["e_in"], "e_out": root["e_out"]}
+
+
+def _max_eps(hp: HParams) -> dict:
+    """AdaMax's ε: added to the denominator (the paper) or inside the max, ``eps_placement="max"`` (torch, optax)."""
+    return {"e_max": hp.eps, "e": 0.0} if hp.eps_placement == "max" else {"e_max": 0.0, "e": hp.eps}
+
+
+def _decay(rule: str, hp: HParams, schedule) -> tuple[float, float, float, float]:
+    r"""``(keep_m, take_m, d_t, d_next)``: m ← keep·m + take·g, and the bias corrections 1 − ∏ that m̂ and ĝ use.
+
+    ``m_decay="scheduled"`` decays with :math:`\mu_t` and corrects by :math:`1-\prod_{i\le t}\mu_i`; ``"constant"``
+    decays with μ. Adam's box prints the first, so its constant decay takes the consistent :math:`1-\mu^t`;
+    Nadam's box prints the second *with the schedule's correction*, which its default computes literally.
+    """
+    t, mu_t, _, mu_prod, mu_prod_next = schedule
+    decay = getattr(hp, "m_decay", BOX_M_DECAY[rule])
+    if decay == "scheduled":
+        return mu_t, 1 - mu_t, 1 - mu_prod, 1 - mu_prod_next
+    if BOX_M_DECAY[rule] == "scheduled":  # Adam's m with a constant μ: its consistent correction is 1 − μ^t
+        return hp.mu, 1 - hp.mu, 1 - hp.mu**t, 1 - hp.mu ** (t + 1)
+    return hp.mu, 1 - hp.mu, 1 - mu_prod, 1 - mu_prod_next
 
 
 def gd(state, hp):
@@ -52,54 +85,60 @@ def nag(state, hp):
 
 
 def adagrad(state, hp):
-    sqrt_b, e = _l2_root(hp, 1.0)
-    return {"t": state["t"] + 1}, {"c_g": hp.lr * sqrt_b, "e": e}
+    t = state["t"] + 1
+    root = _l2_root(hp, 1.0)
+    n_add = hp.n0 if t == 1 else 0.0  # libraries' initial accumulator, added before the first g²
+    return {"t": t}, _with_root({"n_add": n_add, "c_g": hp.lr * root["scale"]}, root)
 
 
 def rmsprop(state, hp):
     t = state["t"] + 1
-    sqrt_b, e = _l2_root(hp, 1 - hp.nu**t if hp.bias_correction else 1.0)
-    return {"t": t}, {"nu": hp.nu, "one_minus_nu": 1 - hp.nu, "c_g": hp.lr * sqrt_b, "e": e}
+    root = _l2_root(hp, 1 - hp.nu**t if hp.bias_correction else 1.0)
+    return {"t": t}, _with_root({"nu": hp.nu, "take_n": 1 - hp.nu, "c_g": hp.lr * root["scale"]}, root)
 
 
 def adam(state, hp):
-    t, mu_t, _, mu_prod, _ = momentum_schedule(state, hp)
-    sqrt_b, e = _l2_root(hp, 1 - hp.nu**t)
-    return {"t": t, "mu_prod": mu_prod}, {
-        "mu_t": mu_t, "one_minus_mu_t": 1 - mu_t, "nu": hp.nu, "one_minus_nu": 1 - hp.nu,
-        "c_m": hp.lr * sqrt_b / (1 - mu_prod), "e": e}
+    schedule = momentum_schedule(state, hp)
+    t, mu_prod = schedule[0], schedule[3]
+    keep, take, d_t, _ = _decay("adam", hp, schedule)
+    root = _l2_root(hp, 1 - hp.nu**t)
+    coef = {"keep_m": keep, "take_m": take, "nu": hp.nu, "take_n": 1 - hp.nu, "c_m": hp.lr * root["scale"] / d_t}
+    return {"t": t, "mu_prod": mu_prod}, _with_root(coef, root)
 
 
 def adamax(state, hp):
-    t, mu_t, _, mu_prod, _ = momentum_schedule(state, hp)
-    return {"t": t, "mu_prod": mu_prod}, {
-        "mu_t": mu_t, "one_minus_mu_t": 1 - mu_t, "nu": hp.nu, "c_m": hp.lr / (1 - mu_prod), "e": hp.eps}
+    schedule = momentum_schedule(state, hp)
+    t, mu_prod = schedule[0], schedule[3]
+    keep, take, d_t, _ = _decay("adamax", hp, schedule)
+    coef = {"keep_m": keep, "take_m": take, "nu": hp.nu, "c_m": hp.lr / d_t}
+    return {"t": t, "mu_prod": mu_prod}, {**coef, **_max_eps(hp)}
 
 
 def maxaprop(state, hp):
     return {"t": state["t"] + 1}, {"nu": hp.nu, "c_g": hp.lr, "e": hp.eps}
 
 
-def _nesterov(mu_t, mu_next, mu_prod, mu_prod_next, scale):
+def _nesterov(rule, hp, schedule, scale):
     r"""Nadam's :math:`\eta\bar m = c_g\, g + c_m\, m` with :math:`\hat g = g/(1-\prod_{i\le t}\mu_i)` and
     :math:`\hat m = m/(1-\prod_{i\le t+1}\mu_i)`; ``scale`` is :math:`\eta` times the root's factor."""
-    return scale * (1 - mu_t) / (1 - mu_prod), scale * mu_next / (1 - mu_prod_next)
+    mu_t, mu_next = schedule[1], schedule[2]
+    keep, take, d_t, d_next = _decay(rule, hp, schedule)
+    return {"keep_m": keep, "take_m": take, "c_g": scale * (1 - mu_t) / d_t, "c_m": scale * mu_next / d_next}
 
 
 def nadam(state, hp):
-    t, mu_t, mu_next, mu_prod, mu_prod_next = momentum_schedule(state, hp)
-    sqrt_b, e = _l2_root(hp, 1 - hp.nu**t)
-    c_g, c_m = _nesterov(mu_t, mu_next, mu_prod, mu_prod_next, hp.lr * sqrt_b)
-    return {"t": t, "mu_prod": mu_prod}, {
-        "mu": hp.mu, "one_minus_mu": 1 - hp.mu, "nu": hp.nu, "one_minus_nu": 1 - hp.nu, "c_g": c_g, "c_m": c_m,
-        "e": e}
+    schedule = momentum_schedule(state, hp)
+    t, mu_prod = schedule[0], schedule[3]
+    root = _l2_root(hp, 1 - hp.nu**t)
+    coef = {**_nesterov("nadam", hp, schedule, hp.lr * root["scale"]), "nu": hp.nu, "take_n": 1 - hp.nu}
+    return {"t": t, "mu_prod": mu_prod}, _with_root(coef, root)
 
 
 def nadamax(state, hp):
-    t, mu_t, mu_next, mu_prod, mu_prod_next = momentum_schedule(state, hp)
-    c_g, c_m = _nesterov(mu_t, mu_next, mu_prod, mu_prod_next, hp.lr)
-    return {"t": t, "mu_prod": mu_prod}, {
-        "mu": hp.mu, "one_minus_mu": 1 - hp.mu, "nu": hp.nu, "c_g": c_g, "c_m": c_m, "e": hp.eps}
+    schedule = momentum_schedule(state, hp)
+    t, mu_prod = schedule[0], schedule[3]
+    coef = {**_nesterov("nadamax", hp, schedule, hp.lr), "nu": hp.nu}
+    return {"t": t, "mu_prod": mu_prod}, {**coef, **_max_eps(hp)}
 
 
 BY_RULE = {"gd": gd, "momentum": momentum, "nag": nag, "nag_lookahead": nag_lookahead, "adagrad": adagrad,
