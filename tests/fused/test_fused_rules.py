@@ -19,7 +19,7 @@ from tests.fused.variants import case_id, cases
 
 RTOL = {"float32": 1e-6, "float64": 1e-13}
 # A parameter long enough for the compiled loop to split across threads, a small 2-D one and a 0-d one.
-SHAPES = {"w": (10_001,), "b": (3, 5), "s": ()}
+SHAPES = {"w": (40_001,), "b": (3, 5), "s": ()}
 
 
 def assert_close(fused, reference, dtype):
