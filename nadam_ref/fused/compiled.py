@@ -78,6 +78,7 @@ def source(rule: str) -> str:
 @cache
 def kernel(rule: str):
     """The compiled (on first call, or loaded from disk) kernel of ``rule``; it takes 1-D arrays, then scalars."""
+    _choose_threading_layer()
     text = source(rule)
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     name = f"fused_{elements.BY_RULE[rule].__name__}_{digest}"
@@ -93,9 +94,21 @@ def kernel(rule: str):
     return module.kernel
 
 
-def available() -> bool:
-    """True when numba can be imported (it is a core dependency; a broken install is reported by :func:`run`)."""
-    return importlib.util.find_spec("numba") is not None
+def _choose_threading_layer() -> None:
+    """numba's ``workqueue`` threads unless ``NUMBA_THREADING_LAYER`` names another.
+
+    On this project's shared 2-core machine (load 9–13), a 1e5-element Nadam step on 2 threads took 12–32 ms with
+    numba's OpenMP layer (its threads wait for a core to be scheduled) and 0.27 ms with ``workqueue``; at 1e7 the
+    two were within the noise. ``workqueue`` serves one parallel loop at a time: an optimizer stepping from
+    several Python threads at once needs ``NUMBA_THREADING_LAYER=omp`` (or ``tbb``).
+    """
+    try:
+        import numba
+    except ImportError as e:
+        raise ImportError(f"impl='fused' on NumPy arrays compiles its step with numba, a dependency of nadam_ref "
+                          f"that cannot be imported here ({e}); pip install numba") from e
+    if "NUMBA_THREADING_LAYER" not in os.environ:
+        numba.config.THREADING_LAYER = "workqueue"
 
 
 def set_threads(threads: int) -> None:
