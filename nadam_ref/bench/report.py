@@ -66,18 +66,23 @@ def markdown(result: dict) -> str:
                              f"{_ratio(ratio, 'nadam_ref fast / torch')} | "
                              f"{mem.get('nadam_ref')} / {mem.get('nadam_ref fast', '–')} / {mem.get('torch', '–')} |")
         lines.append("")
+    return "\n".join(lines + targets_markdown(result))
+
+
+def targets_markdown(result: dict) -> list[str]:
+    """The lines of the table of :func:`targets` (none when the result measures none of them)."""
     rows = targets(result)
-    if rows:
-        lines += ["## The issue's targets", "",
-                  f"Code: commit {m.get('commit')}. Ratios of medians (and of each workload's best round); "
-                  "met = the median ratio is within the target.", "",
-                  "| target | threads | subject | ratio (median) | ratio (best) | target | met |",
-                  "|---|---|---|---|---|---|---|"]
-        for t in rows:
-            lines.append(f"| {t['target']} | {t['threads']} | {t['subject']} | {t['median_ratio']:.2f} | "
-                         f"{t['best_ratio']:.2f} | ≤ {t['limit']} | {'yes' if t['met'] else 'no'} |")
-        lines.append("")
-    return "\n".join(lines)
+    if not rows:
+        return []
+    lines = ["## The issue's targets", "",
+             f"Code: commit {result.get('machine', {}).get('commit')}. Ratios of medians (and of each workload's "
+             "best round); met = the median ratio is within the target.", "",
+             "| target | threads | subject | ratio (median) | ratio (best) | target | met |",
+             "|---|---|---|---|---|---|---|"]
+    for t in rows:
+        lines.append(f"| {t['target']} | {t['threads']} | {t['subject']} | {t['median_ratio']:.2f} | "
+                     f"{t['best_ratio']:.2f} | ≤ {t['limit']} | {'yes' if t['met'] else 'no'} |")
+    return [*lines, ""]
 
 
 #: The issue's targets (issue 15): (what, threads, limit). ``Optimizer`` is ``Optimizer.step(impl="fused")``.
