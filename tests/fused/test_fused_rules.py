@@ -82,13 +82,16 @@ def test_fused_matches_reference(xp, case, dtype):
 @given(rule=st.sampled_from(RULES), dtype=st.sampled_from(["float32", "float64"]),
        lr=st.floats(1e-5, 0.5), mu=st.floats(0.0, 0.999), nu=st.floats(0.5, 0.9999),
        eps=st.sampled_from([0.0, 1e-8, 1e-3]),
-       eps_placement=st.sampled_from(["inside", "outside"]), bias_correction=st.booleans(),
+       eps_placement=st.sampled_from(["inside", "outside", "hat", "max"]), bias_correction=st.booleans(),
+       eps_root=st.sampled_from([0.0, 1e-8, 1e-4]), n0=st.sampled_from([0.0, 0.1]),
        size=st.integers(1, 3000), steps=st.integers(1, 6), seed=st.integers(0, 2**16))
 def test_fused_matches_reference_for_any_hyperparameters(rule, dtype, lr, mu, nu, eps, eps_placement, bias_correction,
-                                                       size, steps, seed):
+                                                       eps_root, n0, size, steps, seed):
     module = rules.get(rule)
+    if eps_placement not in getattr(module, "EPS_PLACEMENTS", ("inside", "outside")):
+        eps_placement = "outside"
     given_hp = {"lr": lr, "mu": mu, "nu": nu, "eps": eps, "eps_placement": eps_placement,
-                "bias_correction": bias_correction}
+                "bias_correction": bias_correction, "eps_root": eps_root, "n0": n0}
     hparams = {k: v for k, v in given_hp.items() if k in module.HPARAMS}
     rng = np.random.default_rng(seed)
     theta0 = rng.standard_normal(size).astype(dtype)
