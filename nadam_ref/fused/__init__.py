@@ -34,7 +34,8 @@ from ..backend import array_module, backend_name, float_errors_ignored
 from . import coefficients, compiled
 from .compiled import set_threads, threads
 
-__all__ = ["IMPLS", "Workspace", "all_finite", "check_impl", "lookahead_point", "set_threads", "step", "threads"]
+__all__ = ["IMPLS", "NOT_IMPLEMENTED", "Workspace", "all_finite", "check_impl", "check_supported", "lookahead_point",
+           "set_threads", "step", "threads"]
 
 IMPLS = ("reference", "fused")
 
@@ -80,6 +81,23 @@ def step(rule: str, theta, g, state: dict, hp, workspace: Workspace) -> dict:
     else:
         compiled.run(rule, theta, g, m, n, coef)
     return {**state, **arrays, **scalars}
+
+
+def check_supported(rule: str, hp) -> None:
+    """Refuse, naming the option, a variant the fused engine does not compute exactly. Every option value that
+    :func:`nadam_ref.rules.variants` enumerates is implemented here; an engine that leaves one out lists it in
+    :data:`NOT_IMPLEMENTED` and is refused by name instead of computing other numbers."""
+    for name, value in NOT_IMPLEMENTED.get(rule, ()):
+        if getattr(hp, name) == value or (value is NONZERO and getattr(hp, name)):
+            shown = "a non-zero value" if value is NONZERO else repr(value)
+            raise NotImplementedError(f"impl='fused' does not implement {name}={shown} for rule {rule!r}; "
+                                      "use impl='reference'")
+
+
+#: Stands for "any non-zero value" of a numeric option in :data:`NOT_IMPLEMENTED`.
+NONZERO = object()
+#: rule -> ((option, value), ...) that the fused engine refuses. Empty: every variant is implemented.
+NOT_IMPLEMENTED: dict[str, tuple] = {}
 
 
 def all_finite(g) -> bool:

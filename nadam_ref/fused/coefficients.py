@@ -25,10 +25,7 @@ from __future__ import annotations
 
 import math
 
-from ..rules._common import HParams, momentum_schedule
-
-#: The momentum decay each rule's box prints (``m_decay``'s default): Adam's m decays with μ_t, Nadam's with μ.
-BOX_M_DECAY = {"adam": "scheduled", "adamax": "scheduled", "nadam": "constant", "nadamax": "constant"}
+from ..rules._common import HParams, m_decay, max_eps, momentum_schedule
 
 
 def _l2_root(hp: HParams, bias: float) -> dict:
@@ -47,23 +44,8 @@ def _with_root(coef: dict, root: dict) -> dict:
 
 def _max_eps(hp: HParams) -> dict:
     """AdaMax's ε: added to the denominator (the paper) or inside the max, ``eps_placement="max"`` (torch, optax)."""
-    return {"e_max": hp.eps, "e": 0.0} if hp.eps_placement == "max" else {"e_max": 0.0, "e": hp.eps}
-
-
-def _decay(rule: str, hp: HParams, schedule) -> tuple[float, float, float, float]:
-    r"""``(keep_m, take_m, d_t, d_next)``: m ← keep·m + take·g, and the bias corrections 1 − ∏ that m̂ and ĝ use.
-
-    ``m_decay="scheduled"`` decays with :math:`\mu_t` and corrects by :math:`1-\prod_{i\le t}\mu_i`; ``"constant"``
-    decays with μ. Adam's box prints the first, so its constant decay takes the consistent :math:`1-\mu^t`;
-    Nadam's box prints the second *with the schedule's correction*, which its default computes literally.
-    """
-    t, mu_t, _, mu_prod, mu_prod_next = schedule
-    decay = getattr(hp, "m_decay", BOX_M_DECAY[rule])
-    if decay == "scheduled":
-        return mu_t, 1 - mu_t, 1 - mu_prod, 1 - mu_prod_next
-    if BOX_M_DECAY[rule] == "scheduled":  # Adam's m with a constant μ: its consistent correction is 1 − μ^t
-        return hp.mu, 1 - hp.mu, 1 - hp.mu**t, 1 - hp.mu ** (t + 1)
-    return hp.mu, 1 - hp.mu, 1 - mu_prod, 1 - mu_prod_next
+    in_max, in_denominator = max_eps(hp)
+    return {"e_max": in_max, "e": in_denominator}
 
 
 def gd(state, hp):
@@ -98,47 +80,45 @@ def rmsprop(state, hp):
 
 
 def adam(state, hp):
-    schedule = momentum_schedule(state, hp)
-    t, mu_prod = schedule[0], schedule[3]
-    keep, take, d_t, _ = _decay("adam", hp, schedule)
-    root = _l2_root(hp, 1 - hp.nu**t)
-    coef = {"keep_m": keep, "take_m": take, "nu": hp.nu, "take_n": 1 - hp.nu, "c_m": hp.lr * root["scale"] / d_t}
-    return {"t": t, "mu_prod": mu_prod}, _with_root(coef, root)
+    s = momentum_schedule(state, hp)
+    decay = m_decay(s, hp)  # (μ_t, ∏ μ_i) as the box prints; (μ, μ^t) under m_decay="constant"
+    root = _l2_root(hp, 1 - hp.nu**s.t)
+    coef = {"keep_m": decay.mu, "take_m": 1 - decay.mu, "nu": hp.nu, "take_n": 1 - hp.nu,
+            "c_m": hp.lr * root["scale"] / (1 - decay.prod)}
+    return {"t": s.t, "mu_prod": s.mu_prod}, _with_root(coef, root)
 
 
 def adamax(state, hp):
-    schedule = momentum_schedule(state, hp)
-    t, mu_prod = schedule[0], schedule[3]
-    keep, take, d_t, _ = _decay("adamax", hp, schedule)
-    coef = {"keep_m": keep, "take_m": take, "nu": hp.nu, "c_m": hp.lr / d_t}
-    return {"t": t, "mu_prod": mu_prod}, {**coef, **_max_eps(hp)}
+    s = momentum_schedule(state, hp)
+    decay = m_decay(s, hp)
+    coef = {"keep_m": decay.mu, "take_m": 1 - decay.mu, "nu": hp.nu, "c_m": hp.lr / (1 - decay.prod)}
+    return {"t": s.t, "mu_prod": s.mu_prod}, {**coef, **_max_eps(hp)}
 
 
 def maxaprop(state, hp):
     return {"t": state["t"] + 1}, {"nu": hp.nu, "c_g": hp.lr, "e": hp.eps}
 
 
-def _nesterov(rule, hp, schedule, scale):
+def _nesterov(hp, s, scale):
     r"""Nadam's :math:`\eta\bar m = c_g\, g + c_m\, m` with :math:`\hat g = g/(1-\prod_{i\le t}\mu_i)` and
-    :math:`\hat m = m/(1-\prod_{i\le t+1}\mu_i)`; ``scale`` is :math:`\eta` times the root's factor."""
-    mu_t, mu_next = schedule[1], schedule[2]
-    keep, take, d_t, d_next = _decay(rule, hp, schedule)
-    return {"keep_m": keep, "take_m": take, "c_g": scale * (1 - mu_t) / d_t, "c_m": scale * mu_next / d_next}
+    :math:`\hat m = m/(1-\prod_{i\le t+1}\mu_i)` under either ``m_decay`` (see :mod:`nadam_ref.rules.nadam`), and
+    m's decay: μ as the box prints, μ_t under ``m_decay="scheduled"``. ``scale`` is η times the root's factor."""
+    keep = m_decay(s, hp).mu
+    return {"keep_m": keep, "take_m": 1 - keep, "c_g": scale * (1 - s.mu_t) / (1 - s.mu_prod),
+            "c_m": scale * s.mu_next / (1 - s.mu_prod_next)}
 
 
 def nadam(state, hp):
-    schedule = momentum_schedule(state, hp)
-    t, mu_prod = schedule[0], schedule[3]
-    root = _l2_root(hp, 1 - hp.nu**t)
-    coef = {**_nesterov("nadam", hp, schedule, hp.lr * root["scale"]), "nu": hp.nu, "take_n": 1 - hp.nu}
-    return {"t": t, "mu_prod": mu_prod}, _with_root(coef, root)
+    s = momentum_schedule(state, hp)
+    root = _l2_root(hp, 1 - hp.nu**s.t)
+    coef = {**_nesterov(hp, s, hp.lr * root["scale"]), "nu": hp.nu, "take_n": 1 - hp.nu}
+    return {"t": s.t, "mu_prod": s.mu_prod}, _with_root(coef, root)
 
 
 def nadamax(state, hp):
-    schedule = momentum_schedule(state, hp)
-    t, mu_prod = schedule[0], schedule[3]
-    coef = {**_nesterov("nadamax", hp, schedule, hp.lr), "nu": hp.nu}
-    return {"t": t, "mu_prod": mu_prod}, {**coef, **_max_eps(hp)}
+    s = momentum_schedule(state, hp)
+    coef = {**_nesterov(hp, s, hp.lr), "nu": hp.nu}
+    return {"t": s.t, "mu_prod": s.mu_prod}, {**coef, **_max_eps(hp)}
 
 
 BY_RULE = {"gd": gd, "momentum": momentum, "nag": nag, "nag_lookahead": nag_lookahead, "adagrad": adagrad,

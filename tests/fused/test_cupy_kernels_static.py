@@ -1,11 +1,11 @@
 """The generated CuPy kernels, checked on a machine without a GPU.
 
 Each kernel is translated from its rule's element function (:mod:`nadam_ref.fused.elements`), the function numba
-compiles for the CPU. Without CUDA we check that each kernel takes exactly its rule's coefficients for every variant,
-compiles as C++ (g++ -fsyntax-only, float and double, with the CUDA math functions it uses), is accepted by
-``cupy.ElementwiseKernel``, and computes the reference's numbers for every variant when its generated statements are
-run element-wise by NumPy; and that the translation refuses what it cannot translate exactly. On a GPU,
-``test_fused_rules.py`` runs the kernels for real.
+compiles for the CPU. Without CUDA we check that each kernel takes exactly its rule's coefficients for every variant
+of the declaration (``rules.variants``), compiles as C++ (g++ -fsyntax-only, float and double, with the CUDA math
+functions it uses), is accepted by ``cupy.ElementwiseKernel``, and computes the reference's numbers for every
+variant when its generated statements are run element-wise by NumPy; and that the translation refuses what it
+cannot translate exactly. On a GPU, ``test_parity.py`` and ``test_fused_rules.py`` run the kernels for real.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 
 from nadam_ref import RULES, rules
 from nadam_ref.fused import coefficients, cupy_kernels, elements
-from tests.fused.variants import case_id, cases
+from tests.fused.test_parity import CASES, case_id
 
 CUDA_FUNCTIONS = {"sqrt": np.sqrt, "fmax": np.fmax, "fabs": np.abs}
 
@@ -30,7 +30,7 @@ def test_every_rule_has_a_kernel_and_an_element_function():
         assert cupy_kernels.statements(rule), rule
 
 
-@pytest.mark.parametrize("case", cases(), ids=case_id)
+@pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_kernel_scalars_are_the_rules_coefficients(case):
     rule, hparams = case
     module = rules.get(rule)
@@ -93,7 +93,7 @@ def run_kernel_source_in_numpy(rule, theta, g, state, coef):
     return env
 
 
-@pytest.mark.parametrize("case", [c for c in cases() if c[0] != "nag_lookahead"], ids=case_id)
+@pytest.mark.parametrize("case", [c for c in CASES if c[0] != "nag_lookahead"], ids=case_id)
 def test_kernel_statements_compute_the_reference_step(case):
     rule, hparams = case
     module = rules.get(rule)

@@ -1,4 +1,5 @@
-"""The fused rules give the reference's numbers: every rule, schedule, ε placement and dtype, on every backend.
+"""The fused rules give the reference's numbers for any hyper-parameters, strided parameters and look-ahead points
+(every variant of the declaration, at the paper's hyper-parameters, is in test_parity.py).
 
 "Within 1e-6 relative" is measured against the array's scale: |fused − reference| ≤ rtol·(|reference| + max|reference|),
 because θ's error comes from the update (a few ulps of η·m̄/√n̂), not from θ itself, and an element that happens to
@@ -14,12 +15,13 @@ from hypothesis import strategies as st
 
 import nadam_ref
 from nadam_ref import RULES, backend, rules
+from nadam_ref.fused import compiled
 from tests.conftest import to_numpy
-from tests.fused.variants import case_id, cases
+from tests.fused.test_parity import CASES, case_id
 
 RTOL = {"float32": 1e-6, "float64": 1e-13}
 # A parameter long enough for the compiled loop to split across threads, a small 2-D one and a 0-d one.
-SHAPES = {"w": (40_001,), "b": (3, 5), "s": ()}
+SHAPES = {"w": (compiled.SERIAL_BELOW + 7_233,), "b": (3, 5), "s": ()}
 
 
 def assert_close(fused, reference, dtype):
@@ -48,14 +50,6 @@ def take_step(opt, g):
         opt.step(g)
 
 
-def run_both(xp, rule, dtype, steps=12, **hparams):
-    opts = [nadam_ref.Optimizer(rule, make_params(xp, dtype), impl=impl, **hparams) for impl in ("reference", "fused")]
-    for g in gradients(xp, dtype, steps):
-        for opt in opts:
-            take_step(opt, g)
-    return opts
-
-
 def assert_same_run(reference, fused, dtype, exact_state):
     for name in reference.params:
         assert_close(fused.params[name], reference.params[name], dtype)
@@ -69,30 +63,32 @@ def assert_same_run(reference, fused, dtype, exact_state):
                 assert_close(fused_state[key], ref_state[key], dtype)
 
 
+def run_both(xp, rule, dtype, steps=12, **hparams):
+    opts = [nadam_ref.Optimizer(rule, make_params(xp, dtype), impl=impl, **hparams) for impl in ("reference", "fused")]
+    for g in gradients(xp, dtype, steps):
+        for opt in opts:
+            take_step(opt, g)
+    return opts
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("case", cases(), ids=case_id)
-def test_fused_matches_reference(xp, case, dtype):
-    """Every variant of every rule (the declaration's, see ``variants.py``), both dtypes, on every backend."""
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_fused_matches_reference_on_the_parallel_path(xp, case, dtype):
+    """Every declared variant again (test_parity.py runs them on small parameters, which the compiled engine steps
+    on one thread), here with a parameter above ``compiled.SERIAL_BELOW``, split across the threads."""
     rule, hparams = case
     reference, fused = run_both(xp, rule, dtype, **hparams)
     assert_same_run(reference, fused, dtype, exact_state=backend.backend_name(xp) == "numpy")
 
 
 @settings(max_examples=40, deadline=None)
-@given(rule=st.sampled_from(RULES), dtype=st.sampled_from(["float32", "float64"]),
+@given(case=st.sampled_from(CASES), dtype=st.sampled_from(["float32", "float64"]),
        lr=st.floats(1e-5, 0.5), mu=st.floats(0.0, 0.999), nu=st.floats(0.5, 0.9999),
        eps=st.sampled_from([0.0, 1e-8, 1e-3]),
-       eps_placement=st.sampled_from(["inside", "outside", "hat", "max"]), bias_correction=st.booleans(),
-       eps_root=st.sampled_from([0.0, 1e-8, 1e-4]), n0=st.sampled_from([0.0, 0.1]),
-       size=st.integers(1, 3000), steps=st.integers(1, 6), seed=st.integers(0, 2**16))
-def test_fused_matches_reference_for_any_hyperparameters(rule, dtype, lr, mu, nu, eps, eps_placement, bias_correction,
-                                                       eps_root, n0, size, steps, seed):
-    module = rules.get(rule)
-    if eps_placement not in getattr(module, "EPS_PLACEMENTS", ("inside", "outside")):
-        eps_placement = "outside"
-    given_hp = {"lr": lr, "mu": mu, "nu": nu, "eps": eps, "eps_placement": eps_placement,
-                "bias_correction": bias_correction, "eps_root": eps_root, "n0": n0}
-    hparams = {k: v for k, v in given_hp.items() if k in module.HPARAMS}
+       size=st.integers(1, 2 * compiled.SERIAL_BELOW + 7), steps=st.integers(1, 6), seed=st.integers(0, 2**16))
+def test_fused_matches_reference_for_any_hyperparameters(case, dtype, lr, mu, nu, eps, size, steps, seed):
+    rule, variant = case
+    hparams = {**rules.select_hparams(rule, {"lr": lr, "mu": mu, "nu": nu, "eps": eps}), **variant}
     rng = np.random.default_rng(seed)
     theta0 = rng.standard_normal(size).astype(dtype)
     # Gradients bounded away from zero, so ε = 0 never meets 0/0.
