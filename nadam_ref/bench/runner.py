@@ -49,7 +49,7 @@ def child_env(threads: int) -> tuple[dict, dict]:
 
 def run(config: dict) -> dict:
     """Every thread count of ``config`` in its own child process; the parts joined into one result."""
-    runs = []
+    runs, measured = [], machine()  # the commit before the children run, not after
     threads_list = config["threads"] if config["device"] == "cpu" else [1]
     for threads in threads_list:
         env, changed = child_env(threads)
@@ -61,7 +61,7 @@ def run(config: dict) -> dict:
         part = json.loads(proc.stdout)
         part["environment_changes"] = changed
         runs.append(part)
-    return {"format": "nadam_ref.bench/1", "config": config, "machine": machine(), "runs": runs,
+    return {"format": "nadam_ref.bench/1", "config": config, "machine": measured, "runs": runs,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
