@@ -30,7 +30,7 @@ bit-identical to the reference's; θ agrees to a few ulps (the bias corrections 
 
 from __future__ import annotations
 
-from ..backend import array_module, backend_name, float_errors_ignored
+from ..backend import array_module, backend_name
 from . import coefficients, compiled
 from .compiled import set_threads, threads
 
@@ -101,21 +101,12 @@ NOT_IMPLEMENTED: dict[str, tuple] = {}
 
 
 def all_finite(g) -> bool:
-    """True when ``g`` holds no NaN or inf, in one pass and, on NumPy, without a boolean array like ``g``.
-
-    A sum is finite unless an element is NaN or ±inf (inf − inf and NaN both give NaN) or the sum overflows; only
-    then are min and max, which propagate NaN and show ±inf, asked for the exact answer.
-    """
+    """True when ``g`` holds no NaN or inf, in one pass and, on NumPy, without a boolean array like ``g`` (a
+    compiled sum of g − g on the fused step's threads: :mod:`nadam_ref.fused.finite`)."""
     xp = array_module(g)
     if backend_name(xp) == "cupy":
         return bool(xp.isfinite(g).all())
-    with float_errors_ignored(xp):
-        # g·g through BLAS reads g at memory speed (twice as fast as NumPy's pairwise sum); a 0-d or strided g
-        # is summed instead. Only NaN, ±inf or an overflowing |g| make the result non-finite.
-        flat = g.reshape(-1) if g.ndim and g.flags.c_contiguous else None
-        if xp.isfinite(flat @ flat if flat is not None else g.sum()):
-            return True
-    return bool(xp.isfinite(g.min()) and xp.isfinite(g.max()))
+    return compiled.all_finite(g)
 
 
 def lookahead_point(name: str, theta, state: dict, hp, workspace: Workspace):

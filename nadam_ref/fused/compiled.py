@@ -142,19 +142,30 @@ def run(rule: str, theta, g, m, n, coef: dict) -> None:
     strided = not all(given[a].flags.c_contiguous for a in arrays)
     # allocates, for the rare strided parameter only
     inputs = {a: given[a].copy(order="C") if strided else given[a] for a in arrays}
-    loop = kernel(rule)
-    flat = [inputs[a].reshape(-1) for a in arrays]
-    if theta.size >= SERIAL_BELOW:
-        loop(*flat, *values)
-    else:
-        import numba
-
-        threads_given = numba.get_num_threads()
-        numba.set_num_threads(1)
-        try:
-            loop(*flat, *values)
-        finally:
-            numba.set_num_threads(threads_given)
+    _call(kernel(rule), theta.size, *(inputs[a].reshape(-1) for a in arrays), *values)
     if strided:
         for out in outputs:
             given[out][...] = inputs[out]
+
+
+def all_finite(g) -> bool:
+    """True when the NumPy array ``g`` holds no NaN or ±inf: one compiled pass (:mod:`nadam_ref.fused.finite`)."""
+    _choose_threading_layer()
+    from .finite import nonfinite_sum
+
+    flat = g.reshape(-1) if g.flags.c_contiguous else g.ravel()  # ravel copies a strided g only
+    return _call(nonfinite_sum, flat.size, flat) == 0
+
+
+def _call(loop, size, *args):
+    """``loop(*args)``, on one thread when ``size`` is below :data:`SERIAL_BELOW`."""
+    if size >= SERIAL_BELOW:
+        return loop(*args)
+    import numba
+
+    threads_given = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        return loop(*args)
+    finally:
+        numba.set_num_threads(threads_given)

@@ -85,3 +85,24 @@ def test_threads_are_set_and_read():
         assert compiled.threads() == 1 == numba.get_num_threads()
     finally:
         compiled.set_threads(before)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("size", [1, compiled.SERIAL_BELOW - 1, compiled.SERIAL_BELOW + 5])
+def test_finiteness_is_found_anywhere_and_never_fooled_by_overflow(size, dtype):
+    g = np.full(size, np.finfo(dtype).max, dtype=dtype)  # finite, though any sum or square of it overflows
+    assert compiled.all_finite(g)
+    for bad in (np.nan, np.inf, -np.inf):
+        for where in {0, size // 2, size - 1}:
+            h = g.copy()
+            h[where] = bad
+            assert not compiled.all_finite(h), (bad, where)
+
+
+def test_finiteness_of_strided_and_0d_gradients():
+    g = np.ones((40, 30), dtype="float32")[::2, ::3]
+    assert compiled.all_finite(g) and compiled.all_finite(np.asarray(np.float32(2.0)))
+    base = np.ones((40, 30), dtype="float32")
+    base[-2, -3] = np.nan
+    assert not compiled.all_finite(base[::2, ::3])  # the NaN sits in the strided view
+    assert not compiled.all_finite(np.asarray(np.float64(np.inf)))
