@@ -154,7 +154,7 @@ def all_finite(g) -> bool:
     from .finite import nonfinite_sum
 
     flat = g.reshape(-1) if g.flags.c_contiguous else g.ravel()  # ravel copies a strided g only
-    return _call(nonfinite_sum, flat.size, flat) == 0
+    return flat.size == 0 or _call(nonfinite_sum, flat.size, flat) == 0
 
 
 def _call(loop, size, *args):

@@ -106,3 +106,7 @@ def test_finiteness_of_strided_and_0d_gradients():
     base[-2, -3] = np.nan
     assert not compiled.all_finite(base[::2, ::3])  # the NaN sits in the strided view
     assert not compiled.all_finite(np.asarray(np.float64(np.inf)))
+
+
+def test_an_empty_gradient_is_finite():
+    assert compiled.all_finite(np.zeros(0, dtype="float32"))
