@@ -68,7 +68,7 @@ class Optimizer:
         (the default), or skip the whole step with a warning, counted in :attr:`skipped`.
     impl : "reference" or "fused"
         ``"reference"`` runs the rule modules as written (the default; ``trace=True`` needs it); ``"fused"`` runs
-        :mod:`nadam_ref.fused`, the same numbers computed in place (chunked NumPy, or one CuPy kernel). Both keep
+        :mod:`nadam_ref.fused`, the same numbers computed in place (a numba loop, or one CuPy kernel). Both keep
         the same state, so state files are shared and :attr:`impl` may be changed between steps.
     **hparams
         Those the rule reads (``nadam-ref rules`` lists them; any other is an error): ``lr``, ``mu``, ``nu``,

@@ -19,7 +19,8 @@ def _ms(value):
 def markdown(result: dict) -> str:
     m = result["machine"]
     lines = [f"# Update step benchmark ({result['created']})", "",
-             f"{m['cpu']}, {m['cores']} cores; Python {m['python']}, NumPy {m['numpy']}, nadam_ref {m['nadam_ref']}.",
+             f"{m['cpu']}, {m['cores']} cores; Python {m['python']}, NumPy {m['numpy']}, numba {m.get('numba')}, "
+             f"nadam_ref {m['nadam_ref']} (commit {m.get('commit')}).",
              "Medians of interleaved rounds, milliseconds per step of one float32 parameter tensor. "
              "*bound* = the step's memory traffic ((3 + 2·#state) × 4 bytes per parameter; Nadam and Adam 28) "
              "divided by the bandwidth of an in-place add measured in the same rounds (its best round, as STREAM "
@@ -30,7 +31,8 @@ def markdown(result: dict) -> str:
     for run in result["runs"]:
         torch = run["torch"]["version"] if run["torch"] else "not available"
         lines += [f"## {run['device'].upper()}, {run['threads']} thread(s); torch {torch}", "",
-                  f"BLAS: {_blas(run['blas'])}. Environment changes: {run.get('environment_changes', {})}. "
+                  f"BLAS: {_blas(run['blas'])}. Threads of the compiled fused step (numba): "
+                  f"{run.get('numba_threads')}. Environment changes: {run.get('environment_changes', {})}. "
                   f"Load average (1 min) before/after: {run.get('load_average')}.", "",
                   "| size | rule | " + " | ".join(COLUMNS) + " | bound | GB/s | "
                   + " | ".join(r.replace(" / ", "/") for r in RATIOS) + " | "
@@ -64,7 +66,66 @@ def markdown(result: dict) -> str:
                              f"{_ratio(ratio, 'nadam_ref fast / torch')} | "
                              f"{mem.get('nadam_ref')} / {mem.get('nadam_ref fast', '–')} / {mem.get('torch', '–')} |")
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + targets_markdown(result))
+
+
+def targets_markdown(result: dict) -> list[str]:
+    """The lines of the table of :func:`targets` (none when the result measures none of them)."""
+    rows = targets(result)
+    if not rows:
+        return []
+    lines = ["## The issue's targets", "",
+             f"Code: commit {result.get('machine', {}).get('commit')}. Ratios of medians (and of each workload's "
+             "best round); met = the median ratio is within the target.", "",
+             "| target | threads | subject | ratio (median) | ratio (best) | target | met |",
+             "|---|---|---|---|---|---|---|"]
+    for t in rows:
+        lines.append(f"| {t['target']} | {t['threads']} | {t['subject']} | {t['median_ratio']:.2f} | "
+                     f"{t['best_ratio']:.2f} | ≤ {t['limit']} | {'yes' if t['met'] else 'no'} |")
+    return [*lines, ""]
+
+
+#: The issue's targets (issue 15): (what, threads, limit). ``Optimizer`` is ``Optimizer.step(impl="fused")``.
+TARGETS = (("Optimizer / bound", 1, 1.3), ("Optimizer / same rule's torch foreach", 1, 0.2),
+           ("Optimizer / torch Adam fused", 2, 1.0), ("CNN fast layers / torch", 1, 1.2),
+           ("CNN fast layers / torch", 2, 0.8))
+
+
+def targets(result: dict) -> list[dict]:
+    """Each target of the issue that this result measures, for Adam and Nadam at the largest size: the ratio of
+    medians and of best rounds, and whether the median meets it."""
+    rows = []
+    for run in result["runs"]:
+        by_rule = {r["rule"]: r for r in run["results"] if r["size"] == max(x["size"] for x in run["results"])}
+        adam_fused = by_rule.get("adam", {}).get("median_ms", {}).get("torch fused")
+        adam_fused_best = by_rule.get("adam", {}).get("min_ms", {}).get("torch fused")
+        for what, threads, limit in TARGETS:
+            if threads != run["threads"]:
+                continue
+            if what.startswith("CNN"):
+                for r in run.get("models", ()):
+                    if r["model"] == "cnn" and "torch" in r["median_ms"] and "nadam_ref fast" in r["median_ms"]:
+                        rows.append(_target(what, threads, limit, "cnn", None,
+                                            r["median_ms"]["nadam_ref fast"] / r["median_ms"]["torch"],
+                                            r["min_ms"]["nadam_ref fast"] / r["min_ms"]["torch"]))
+                continue
+            for rule in ("adam", "nadam"):
+                r = by_rule.get(rule)
+                if r is None or "nadam_ref fused" not in r["median_ms"]:
+                    continue
+                ours, best = r["median_ms"]["nadam_ref fused"], r["min_ms"]["nadam_ref fused"]
+                against = {"Optimizer / bound": (r["bound_ms"], r["bound_ms"]),
+                           "Optimizer / same rule's torch foreach": (r["median_ms"].get("torch foreach"),
+                                                                      r["min_ms"].get("torch foreach")),
+                           "Optimizer / torch Adam fused": (adam_fused, adam_fused_best)}[what]
+                if against[0]:
+                    rows.append(_target(what, threads, limit, rule, r["size"], ours / against[0], best / against[1]))
+    return rows
+
+
+def _target(what, threads, limit, subject, size, median, best):
+    return {"target": what, "threads": threads, "limit": limit, "subject": subject, "size": size,
+            "median_ratio": round(median, 3), "best_ratio": round(best, 3), "met": median <= limit}
 
 
 def _ratio(ratios, key):

@@ -7,10 +7,10 @@ STREAM reports), the bound that
 bandwidth puts on the step (:func:`workloads.traffic_bytes` / bandwidth), and, at the largest size, peak memory.
 Then the models' forward + backward steps against torch (:mod:`nadam_ref.bench.model_steps`), on the CPU.
 
-The thread count is fixed in the child's environment (``OMP_NUM_THREADS`` & co.) before NumPy or torch load, and
-``torch.set_num_threads``. ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE`` are removed from the child's
-environment together: some machines here set them for old OpenBLAS builds, and they slow a current one. The child
-records which BLAS kernel then runs (threadpoolctl).
+The thread count is fixed in the child's environment (``OMP_NUM_THREADS``, ``NUMBA_NUM_THREADS`` & co.) before
+NumPy, numba or torch load, and ``torch.set_num_threads``. ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE`` are
+removed from the child's environment together: some machines here set them for old OpenBLAS builds, and they
+slow a current one. The child records which BLAS kernel then runs (threadpoolctl).
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from nadam_ref import backend
 
 from . import workloads
 
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+#: NUMBA_NUM_THREADS: the compiled fused step's threads (nadam_ref.fused.compiled).
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 UNSET_FOR_BENCH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 MAIN_RULES = ("adam", "nadam")
 
@@ -48,7 +49,7 @@ def child_env(threads: int) -> tuple[dict, dict]:
 
 def run(config: dict) -> dict:
     """Every thread count of ``config`` in its own child process; the parts joined into one result."""
-    runs = []
+    runs, measured = [], machine()  # the commit before the children run, not after
     threads_list = config["threads"] if config["device"] == "cpu" else [1]
     for threads in threads_list:
         env, changed = child_env(threads)
@@ -60,7 +61,7 @@ def run(config: dict) -> dict:
         part = json.loads(proc.stdout)
         part["environment_changes"] = changed
         runs.append(part)
-    return {"format": "nadam_ref.bench/1", "config": config, "machine": machine(), "runs": runs,
+    return {"format": "nadam_ref.bench/1", "config": config, "machine": measured, "runs": runs,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
@@ -70,7 +71,32 @@ def machine() -> dict:
         found = re.search(r"model name\s*:\s*(.*)", open("/proc/cpuinfo").read())
         cpu = found.group(1) if found else ""
     return {"cpu": cpu or platform.processor(), "cores": os.cpu_count(), "python": platform.python_version(),
-            "numpy": numpy.__version__, "nadam_ref": nadam_ref.__version__}
+            "numpy": numpy.__version__, "numba": _version("numba"), "nadam_ref": nadam_ref.__version__,
+            "commit": _commit()}
+
+
+def _version(name):
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+def _commit():
+    """The git commit of the code measured (``+dirty`` if it has uncommitted changes), or None outside git."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=here, capture_output=True,
+                              text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if head.returncode != 0:
+        return None
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
 # -- in the child ----------------------------------------------------------------------------------------------
@@ -100,10 +126,20 @@ def child(config: dict) -> dict:
         for name in config.get("models", ()):
             model_results.append(model_steps.time_model(torch, name, config["repeats"],
                                                         lambda step: _mb(_step_peak(step, xp))))
-    return {"threads": threads, "device": config["device"], "blas": _blas_info(),
+    return {"threads": threads, "device": config["device"], "blas": _blas_info(), "numba_threads": _numba_threads(),
             "load_average": {"before": load_before, "after": _load()},
             "torch": None if torch is None else {"version": torch.__version__, "threads": torch.get_num_threads()},
             "results": results, "models": model_results}
+
+
+def _numba_threads():
+    """The threads of the compiled fused step (None where numba is missing)."""
+    try:
+        from nadam_ref import fused
+
+        return fused.threads()
+    except ImportError:
+        return None
 
 
 def _load():

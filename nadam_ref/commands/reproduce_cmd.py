@@ -48,6 +48,12 @@ def add_arguments(parser):
         default="reference",
         help="the optimizer's implementation: the rules as their boxes (default) or fused, in place and faster",
     )
+    parser.add_argument(
+        "--layers",
+        choices=["fast", "readable"],
+        default="fast",
+        help="the CNN's layers: fast (default; the same numbers) or the readable ones the notebooks show",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
 
 
@@ -75,6 +81,7 @@ def run(args) -> int:
             fresh=args.fresh,
             tune=args.tune,
             impl=args.impl,
+            layers=args.layers,
             progress=not args.quiet,
             log=(lambda *_: None) if args.quiet else _log,
         )

@@ -26,6 +26,9 @@ from ..rules import PAPER_RULES
 
 EXPERIMENT_NAMES = ("word2vec", "mnist", "lstm")
 SCALES = ("smoke", "class", "paper")
+#: The CNN's layer functions: ``nadam_ref.nn.fast`` (the default: the same numbers, faster) or the readable
+#: ``nadam_ref.nn`` that the notebooks show. Part of each run's configuration, as the optimizer's ``impl`` is.
+LAYERS = ("fast", "readable")
 
 #: Section 4 of the paper: shared by every rule; only η differs.
 PAPER_SETTINGS = {"mu": 0.99, "nu": 0.999, "eps": 1e-8, "schedule": "paper", "bias_correction": True}

@@ -42,6 +42,7 @@ def reproduce(
     fresh: bool = False,
     tune: bool = False,
     impl: str = "reference",
+    layers: str = "fast",
     progress: bool = True,
     after_epoch=None,
     log=print,
@@ -53,7 +54,8 @@ def reproduce(
     (see :func:`tune_learning_rates`) before the runs, instead of the committed values. ``after_epoch(epoch)``
     is passed to :func:`runner.train_run`. ``impl`` is the optimizer's implementation, ``"reference"`` (the
     rules as their boxes) or ``"fused"`` (:mod:`nadam_ref.fused`, the same numbers to 1e-6 in float32, faster);
-    it is part of each run's configuration, so a checkpoint of one is never resumed as the other.
+    it is part of each run's configuration, so a checkpoint of one is never resumed as the other. ``layers`` is
+    the CNN's layer functions (:data:`configs.LAYERS`), part of the configuration in the same way.
     """
     experiments, rules = list(experiments), list(rules)
     configs.check_request(experiments, scale, rules, seeds)
@@ -74,7 +76,7 @@ def reproduce(
     }
     tuning_all = {}
     for name in experiments:
-        cfg = {**configs.get(name, scale), "impl": _checked_impl(impl)}
+        cfg = {**configs.get(name, scale), "impl": _checked_impl(impl), "layers": _checked_layers(layers)}
         data = tasks.DataCache(name, cfg)
         if tune:
             chosen, tuning_all[name] = tune_learning_rates(name, scale, cfg, rules, out, data, progress, log)
@@ -139,6 +141,12 @@ def _checked_impl(impl: str) -> str:
     if impl not in IMPLS:
         raise ValueError(f"impl={impl!r}; expected one of {IMPLS}")
     return impl
+
+
+def _checked_layers(layers: str) -> str:
+    if layers not in configs.LAYERS:
+        raise ValueError(f"layers={layers!r}; expected one of {configs.LAYERS}")
+    return layers
 
 
 def tune_learning_rates(name, scale, cfg, rules, out, data, progress=True, log=print):

@@ -20,6 +20,7 @@ import numpy  # host side: index arithmetic over the data sets, which live on th
 
 from .. import models
 from ..data import analogies, cache_dir, mnist, text
+from ..nn.fast import FastLayers
 
 #: name → experiment.
 EXPERIMENTS: dict = {}
@@ -72,7 +73,10 @@ class MNIST:
 
     @staticmethod
     def make_task(data, cfg, seed):
-        return MNISTTask(data, cfg, _build("cnn", cfg, seed))
+        model = _build("cnn", cfg, seed)
+        if cfg.get("layers", "readable") == "fast":  # reproduce's default (configs.LAYERS)
+            model.layers = FastLayers()
+        return MNISTTask(data, cfg, model)
 
 
 class MNISTTask:

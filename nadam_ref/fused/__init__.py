@@ -1,16 +1,18 @@
-r"""Fast paths for every rule: the same numbers as :mod:`nadam_ref.rules`, computed in place.
+r"""Fast paths for every rule: the same numbers as :mod:`nadam_ref.rules`, computed in place, in one pass.
 
 The reference rules are written to be read, one new array per line of the box. A step of them on 10M float32
-parameters makes a dozen 40 MB temporaries and runs several times slower than memory allows. This package does the
-same step in place:
+parameters makes a dozen 40 MB temporaries and runs many times slower than memory allows. This package does the
+same step as one pass over memory: each rule's update of one element is written once
+(:mod:`nadam_ref.fused.elements`), with the step's scalars computed once on the host
+(:mod:`nadam_ref.fused.coefficients`), and made into
 
-* NumPy (:mod:`nadam_ref.fused.chunked`): ``out=`` operations over cache-sized chunks, into scratch buffers that a
-  :class:`Workspace` allocates once;
-* CuPy (:mod:`nadam_ref.fused.cupy_kernels`): one ``ElementwiseKernel`` per rule.
+* a numba loop over the elements for NumPy arrays (:mod:`nadam_ref.fused.compiled`; threads: ``NUMBA_NUM_THREADS``
+  or :func:`set_threads`);
+* a CuPy ``ElementwiseKernel`` for CuPy arrays (:mod:`nadam_ref.fused.cupy_kernels`, translated from the same
+  function).
 
-Both take their scalars from :mod:`nadam_ref.fused.coefficients`. Which one runs is decided by
-``backend.backend_name`` of the parameter's array module, so, as everywhere in nadam_ref, only ``backend.py`` (and
-the CuPy kernel module it leads to) knows NumPy from CuPy.
+Which one runs is decided by ``backend.backend_name`` of the parameter's array module, so, as everywhere in
+nadam_ref, only ``backend.py`` knows NumPy from CuPy.
 
 The state keeps the reference's layout (``t``, ``mu_prod``, ``m``, ``n``), so state files, resuming and switching
 between ``impl="reference"`` and ``impl="fused"`` mid-run all work. On NumPy the state arrays ``m`` and ``n`` are
@@ -28,44 +30,22 @@ bit-identical to the reference's; θ agrees to a few ulps (the bias corrections 
 
 from __future__ import annotations
 
-from ..backend import array_module, backend_name, float_errors_ignored
-from . import chunked, coefficients
+from ..backend import array_module, backend_name
+from . import coefficients, compiled
+from .compiled import set_threads, threads
+
+__all__ = ["IMPLS", "NOT_IMPLEMENTED", "Workspace", "all_finite", "check_impl", "check_supported", "lookahead_point",
+           "set_threads", "step", "threads"]
 
 IMPLS = ("reference", "fused")
 
 
 class Workspace:
-    """Scratch buffers kept across steps, so a fused step allocates no arrays.
-
-    One workspace serves every parameter of an optimizer: three chunk-sized scratch buffers per dtype (NumPy),
-    whole-shape ones for strided parameters, the step's coefficients as 0-d arrays, and a look-ahead buffer per
-    parameter for ``nag_lookahead``.
-    """
+    """Buffers kept across steps, so a fused step allocates no arrays: the look-ahead point of each parameter for
+    ``nag_lookahead`` (the compiled loops need no scratch)."""
 
     def __init__(self):
-        self._scratch = {}
         self._lookahead = {}
-        self._scalars = {}
-
-    def scratch(self, shape, like) -> list:
-        """Three scratch arrays of ``shape``, on the backend and of the dtype of ``like`` (allocated once)."""
-        xp = array_module(like)
-        key = (backend_name(xp), tuple(shape), str(like.dtype))
-        if key not in self._scratch:
-            self._scratch[key] = [xp.empty(shape, dtype=like.dtype) for _ in range(3)]
-        return self._scratch[key]
-
-    def scalars(self, coef: dict, like) -> dict:
-        """``coef`` as 0-d arrays of ``like``'s dtype, refilled in place: a ufunc given a Python float converts it
-        on every call, which costs as much as the arithmetic on a cache-sized chunk."""
-        xp = array_module(like)
-        key = (backend_name(xp), str(like.dtype))
-        held = self._scalars.setdefault(key, {})
-        for name, value in coef.items():
-            if name not in held:
-                held[name] = xp.zeros((), dtype=like.dtype)
-            held[name][...] = value
-        return held
 
     def lookahead(self, name, like):
         """The reusable buffer for the look-ahead point of parameter ``name``, shaped like ``like``."""
@@ -94,24 +74,13 @@ def step(rule: str, theta, g, state: dict, hp, workspace: Workspace) -> dict:
     # A reference step on a 0-d parameter leaves NumPy scalars in the state; in-place updates need arrays.
     arrays = {k: xp.asarray(state[k]) for k in ("m", "n") if k in state}
     m, n = arrays.get("m"), arrays.get("n")
-    where = form(rule, hp)
     if backend_name(xp) == "cupy":
         from . import cupy_kernels
 
-        cupy_kernels.run(rule, theta, g, m, n, coef, where)
+        cupy_kernels.run(rule, theta, g, m, n, coef)
     else:
-        with float_errors_ignored(xp):  # a warning raised as an error (-W error) must not stop a step half-way
-            chunked.run(xp, chunked.BY_RULE[rule], theta, g, m, n, coef, where, workspace)
+        compiled.run(rule, theta, g, m, n, coef)
     return {**state, **arrays, **scalars}
-
-
-def form(rule: str, hp) -> str:
-    """Where ε goes in the kernel of ``rule``: ``"inside"`` √(n + e) (and, for the L∞ rules, ε in the denominator),
-    ``"outside"`` √n + e (also keras' ``"hat"``, whose ε is rescaled in the coefficients), ``"both"`` √(n + r) + e
-    (optax's ``eps_root`` with ε outside), or ``"max"`` (ε inside the L∞ rules' max)."""
-    if hp.eps_placement in ("inside", "max"):  # a rule that reads no eps_placement holds the default, "inside"
-        return hp.eps_placement
-    return "both" if hp.eps_root else "outside"
 
 
 def check_supported(rule: str, hp) -> None:
@@ -132,11 +101,12 @@ NOT_IMPLEMENTED: dict[str, tuple] = {}
 
 
 def all_finite(g) -> bool:
-    """True when ``g`` holds no NaN or inf; on NumPy without allocating a boolean array like ``g``."""
+    """True when ``g`` holds no NaN or inf, in one pass and, on NumPy, without a boolean array like ``g`` (a
+    compiled sum of g − g on the fused step's threads: :mod:`nadam_ref.fused.finite`)."""
     xp = array_module(g)
     if backend_name(xp) == "cupy":
         return bool(xp.isfinite(g).all())
-    return chunked.all_finite(xp, g)
+    return compiled.all_finite(g)
 
 
 def lookahead_point(name: str, theta, state: dict, hp, workspace: Workspace):

@@ -1,41 +1,51 @@
-r"""The scalars of one fused step, computed once on the host for both backends.
+r"""The scalars of one fused step, computed once on the host for both engines.
 
 A rule's box divides and multiplies whole arrays by scalars: :math:`1/(1-\prod\mu_i)`, :math:`1/(1-\nu^t)`,
-:math:`\eta`. The fused kernels fold those scalars into one or two coefficients, so each element is touched by
-as few operations as possible. This module computes the coefficients, in Python floats (float64), from the very
-same schedule quantities the reference rules use (:func:`nadam_ref.rules._common.momentum_schedule`), so the
-step count and the running product :math:`\prod\mu_i` in the state are bit-identical to the reference.
+:math:`\eta`. The element functions (:mod:`nadam_ref.fused.elements`) take those folded into a few coefficients,
+so each element is touched by as few operations as possible. This module computes them in Python floats (float64)
+from the very same schedule quantities the reference rules use (:func:`nadam_ref.rules._common.momentum_schedule`),
+so the step count and the running product :math:`\prod\mu_i` in the state are bit-identical to the reference.
 
-Folding the bias correction :math:`\hat n = n / b` with :math:`b = 1-\nu^t` into the root (why the kernels need
-no :math:`\hat n` array):
+Folding :math:`\hat n = n / b` with :math:`b = 1-\nu^t` into the root (why the kernels need no :math:`\hat n`):
 
 .. math::
-   \frac{\eta\, x}{\sqrt{n/b + \varepsilon}} = \frac{\eta\sqrt b\, x}{\sqrt{n + \varepsilon b}}
+   \frac{\eta\, x}{\sqrt{n/b + \varepsilon_r + \varepsilon}}
+   = \frac{\eta\sqrt b\, x}{\sqrt{n + (\varepsilon_r + \varepsilon)b}}
    \qquad
-   \frac{\eta\, x}{\sqrt{n/b} + \varepsilon} = \frac{\eta\sqrt b\, x}{\sqrt n + \varepsilon\sqrt b}
+   \frac{\eta\, x}{\sqrt{n/b + \varepsilon_r} + \varepsilon}
+   = \frac{\eta\sqrt b\, x}{\sqrt{n + \varepsilon_r b} + \varepsilon\sqrt b}
 
-so every L2 rule's update is :math:`(c_g\,g + c_m\,m) / \mathrm{root}(n, e)` with ``root`` either
-:math:`\sqrt{n + e}` (``eps_placement="inside"``) or :math:`\sqrt n + e` (``"outside"``). The other variants fold
-the same way: keras' ``"hat"`` divides ε by :math:`\sqrt b` first, so its :math:`e` is ε itself; optax's
-``eps_root`` under the root becomes :math:`r = \varepsilon_{root}\, b` in :math:`\sqrt{n + r} + e` (or joins
-:math:`e` when ε is inside too). Each function returns ``(scalars, coef)``: the new ``t`` and ``mu_prod`` of the
-state, and the coefficients by name.
+so every L2 rule's update is :math:`x / (\sqrt{n + e_{in}} + e_{out})` with the factor :math:`\eta\sqrt b` in the
+numerator's coefficients; keras' ε̂ = ε/√b (``eps_placement="hat"``) is the outside form with :math:`e_{out} = ε`.
+Each function returns ``(scalars, coef)``: the new ``t`` and ``mu_prod`` of the state, and the coefficients named
+as the rule's element function names its scalar parameters.
 """
 
 from __future__ import annotations
 
 import math
 
-from ..rules._common import HParams, m_decay, momentum_schedule
+from ..rules._common import HParams, m_decay, max_eps, momentum_schedule
 
 
-def _l2_root(hp: HParams, bias: float) -> tuple[float, float, float]:
-    """(√b, e, r): the factor that multiplies the numerator, the ε that the root adds, and what is added under the
-    root before it when ε is outside (see the module doc)."""
+def _l2_root(hp: HParams, bias: float) -> dict:
+    """``{e_in, e_out}`` of the root and ``scale`` = √b, the factor the numerator takes (see the module doc)."""
+    sqrt_b, eps_root = math.sqrt(bias), hp.eps_root
     if hp.eps_placement == "inside":
-        return math.sqrt(bias), (hp.eps + hp.eps_root) * bias, 0.0
-    eps = hp.eps if hp.eps_placement == "hat" else hp.eps * math.sqrt(bias)  # hat: (ε / √b)·√b
-    return math.sqrt(bias), eps, hp.eps_root * bias
+        return {"e_in": (eps_root + hp.eps) * bias, "e_out": 0.0, "scale": sqrt_b}
+    if hp.eps_placement == "hat":  # keras' ε̂ = ε / √b outside the root: times √b it is ε
+        return {"e_in": eps_root * bias, "e_out": hp.eps, "scale": sqrt_b}
+    return {"e_in": eps_root * bias, "e_out": hp.eps * sqrt_b, "scale": sqrt_b}
+
+
+def _with_root(coef: dict, root: dict) -> dict:
+    return {**coef, "e_in": root["e_in"], "e_out": root["e_out"]}
+
+
+def _max_eps(hp: HParams) -> dict:
+    """AdaMax's ε: added to the denominator (the paper) or inside the max, ``eps_placement="max"`` (torch, optax)."""
+    in_max, in_denominator = max_eps(hp)
+    return {"e_max": in_max, "e": in_denominator}
 
 
 def gd(state, hp):
@@ -57,61 +67,60 @@ def nag(state, hp):
 
 
 def adagrad(state, hp):
-    sqrt_b, e, _ = _l2_root(hp, 1.0)
-    n0 = hp.n0 if state["t"] == 0 else 0.0  # the starting accumulator joins n once, before the first g²
-    return {"t": state["t"] + 1}, {"n0": n0, "c_g": hp.lr * sqrt_b, "e": e}
+    t = state["t"] + 1
+    root = _l2_root(hp, 1.0)
+    n_add = hp.n0 if t == 1 else 0.0  # libraries' initial accumulator, added before the first g²
+    return {"t": t}, _with_root({"n_add": n_add, "c_g": hp.lr * root["scale"]}, root)
 
 
 def rmsprop(state, hp):
     t = state["t"] + 1
-    sqrt_b, e, _ = _l2_root(hp, 1 - hp.nu**t if hp.bias_correction else 1.0)
-    return {"t": t}, {"nu": hp.nu, "one_minus_nu": 1 - hp.nu, "c_g": hp.lr * sqrt_b, "e": e}
+    root = _l2_root(hp, 1 - hp.nu**t if hp.bias_correction else 1.0)
+    return {"t": t}, _with_root({"nu": hp.nu, "take_n": 1 - hp.nu, "c_g": hp.lr * root["scale"]}, root)
 
 
 def adam(state, hp):
     s = momentum_schedule(state, hp)
-    decay = m_decay(s, hp)  # the kernels' "mu_t" is what m decays with: μ_t, or μ under m_decay="constant"
-    sqrt_b, e, r = _l2_root(hp, 1 - hp.nu**s.t)
-    return {"t": s.t, "mu_prod": s.mu_prod}, {
-        "mu_t": decay.mu, "one_minus_mu_t": 1 - decay.mu, "nu": hp.nu, "one_minus_nu": 1 - hp.nu,
-        "c_m": hp.lr * sqrt_b / (1 - decay.prod), "e": e, "r": r}
+    decay = m_decay(s, hp)  # (μ_t, ∏ μ_i) as the box prints; (μ, μ^t) under m_decay="constant"
+    root = _l2_root(hp, 1 - hp.nu**s.t)
+    coef = {"keep_m": decay.mu, "take_m": 1 - decay.mu, "nu": hp.nu, "take_n": 1 - hp.nu,
+            "c_m": hp.lr * root["scale"] / (1 - decay.prod)}
+    return {"t": s.t, "mu_prod": s.mu_prod}, _with_root(coef, root)
 
 
 def adamax(state, hp):
     s = momentum_schedule(state, hp)
     decay = m_decay(s, hp)
-    return {"t": s.t, "mu_prod": s.mu_prod}, {
-        "mu_t": decay.mu, "one_minus_mu_t": 1 - decay.mu, "nu": hp.nu, "c_m": hp.lr / (1 - decay.prod),
-        "e": hp.eps}
+    coef = {"keep_m": decay.mu, "take_m": 1 - decay.mu, "nu": hp.nu, "c_m": hp.lr / (1 - decay.prod)}
+    return {"t": s.t, "mu_prod": s.mu_prod}, {**coef, **_max_eps(hp)}
 
 
 def maxaprop(state, hp):
     return {"t": state["t"] + 1}, {"nu": hp.nu, "c_g": hp.lr, "e": hp.eps}
 
 
-def _nesterov(mu_t, mu_next, mu_prod, mu_prod_next, scale):
+def _nesterov(hp, s, scale):
     r"""Nadam's :math:`\eta\bar m = c_g\, g + c_m\, m` with :math:`\hat g = g/(1-\prod_{i\le t}\mu_i)` and
-    :math:`\hat m = m/(1-\prod_{i\le t+1}\mu_i)`; ``scale`` is :math:`\eta` times the root's factor."""
-    return scale * (1 - mu_t) / (1 - mu_prod), scale * mu_next / (1 - mu_prod_next)
+    :math:`\hat m = m/(1-\prod_{i\le t+1}\mu_i)` (:math:`\prod_{i\le t}` under ``m_hat_correction="current"``)
+    under either ``m_decay`` (see :mod:`nadam_ref.rules.nadam`), and
+    m's decay: μ as the box prints, μ_t under ``m_decay="scheduled"``. ``scale`` is η times the root's factor."""
+    keep = m_decay(s, hp).mu
+    m_hat_prod = s.mu_prod if hp.m_hat_correction == "current" else s.mu_prod_next  # TF1/timm: this step's product
+    return {"keep_m": keep, "take_m": 1 - keep, "c_g": scale * (1 - s.mu_t) / (1 - s.mu_prod),
+            "c_m": scale * s.mu_next / (1 - m_hat_prod)}
 
 
 def nadam(state, hp):
-    t, mu_t, mu_next, mu_prod, mu_prod_next = s = momentum_schedule(state, hp)
-    sqrt_b, e, r = _l2_root(hp, 1 - hp.nu**t)
-    m_hat_prod = mu_prod if hp.m_hat_correction == "current" else mu_prod_next  # TF1/timm: this step's product
-    c_g, c_m = _nesterov(mu_t, mu_next, mu_prod, m_hat_prod, hp.lr * sqrt_b)
-    mu = m_decay(s, hp).mu  # what m decays with: μ, or μ_t under m_decay="scheduled"
-    return {"t": t, "mu_prod": mu_prod}, {
-        "mu": mu, "one_minus_mu": 1 - mu, "nu": hp.nu, "one_minus_nu": 1 - hp.nu, "c_g": c_g, "c_m": c_m, "e": e,
-        "r": r}
+    s = momentum_schedule(state, hp)
+    root = _l2_root(hp, 1 - hp.nu**s.t)
+    coef = {**_nesterov(hp, s, hp.lr * root["scale"]), "nu": hp.nu, "take_n": 1 - hp.nu}
+    return {"t": s.t, "mu_prod": s.mu_prod}, _with_root(coef, root)
 
 
 def nadamax(state, hp):
-    t, mu_t, mu_next, mu_prod, mu_prod_next = s = momentum_schedule(state, hp)
-    c_g, c_m = _nesterov(mu_t, mu_next, mu_prod, mu_prod_next, hp.lr)
-    mu = m_decay(s, hp).mu
-    return {"t": t, "mu_prod": mu_prod}, {
-        "mu": mu, "one_minus_mu": 1 - mu, "nu": hp.nu, "c_g": c_g, "c_m": c_m, "e": hp.eps}
+    s = momentum_schedule(state, hp)
+    coef = {**_nesterov(hp, s, hp.lr), "nu": hp.nu}
+    return {"t": s.t, "mu_prod": s.mu_prod}, {**coef, **_max_eps(hp)}
 
 
 BY_RULE = {"gd": gd, "momentum": momentum, "nag": nag, "nag_lookahead": nag_lookahead, "adagrad": adagrad,

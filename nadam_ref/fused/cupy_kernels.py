@@ -1,73 +1,77 @@
-r"""Fused steps for CuPy: one ``cupy.ElementwiseKernel`` per rule, one pass over memory per step.
+r"""The GPU engine: each rule's element function (:mod:`nadam_ref.fused.elements`) translated into a CuPy kernel.
 
-Each kernel reads :math:`\theta, g, m, n` once and writes :math:`\theta, m, n` once, with the scalars of
-:mod:`nadam_ref.fused.coefficients` as arguments. The kernel sources are plain strings in :data:`SOURCES`, so they
-can be read, and checked by the tests, on a machine without a GPU; CuPy compiles them on first use.
+The element functions are a few assignments of ``+ - * /`` expressions, so their lines are already C once each
+ends in ``;`` and the three calls are renamed to CUDA's (``max`` → ``fmax``, ``abs`` → ``fabs``; ``sqrt`` stays).
+:func:`kernel_parts` does that with :mod:`ast` and refuses anything else (a literal, a power, a condition, a
+temporary), naming it, so the CUDA source can never drift from the function numba compiles for the CPU.
 
-Only :mod:`nadam_ref.backend` touches CuPy itself (it builds the kernels); this module holds their CUDA sources,
-and :mod:`nadam_ref.fused` uses it only for CuPy arrays, as ``backend.backend_name`` says.
+The kernel reads θ, g, m, n once and writes θ, m, n once per element, with the step's scalars as arguments;
+:mod:`nadam_ref.backend` builds it (only it imports CuPy), and CuPy compiles it on its first call.
 """
 
 from __future__ import annotations
 
+import ast
+import inspect
+import textwrap
 from functools import cache
 
 from .. import backend
+from . import elements
 
-_INSIDE = {"ROOT": "sqrt(n + e)", "MAXARG": "fabs(g)", "DENOM": "(n + e)"}
-#: Where ε goes (:func:`nadam_ref.fused.form`) -> the text of each placeholder: the root √(n + e) (the paper),
-#: √n + e, or √(n + r) + e (optax's eps_root); for the L∞ rules, ε in the denominator or inside the max.
-FORMS = {"inside": _INSIDE, "outside": {**_INSIDE, "ROOT": "(sqrt(n) + e)"},
-         "both": {**_INSIDE, "ROOT": "(sqrt(n + r) + e)"}, "max": {**_INSIDE, "MAXARG": "(fabs(g) + e)", "DENOM": "n"}}
-
-#: rule -> (scalar inputs after ``T g``, outputs updated in place, the per-element operation).
-#: The scalar names are the keys of the rule's coefficients; ``ROOT``, ``MAXARG`` and ``DENOM`` are replaced as
-#: :data:`FORMS` says.
-SOURCES = {
-    "gd": ("lr", "theta", "theta -= lr * g;"),
-    "momentum": ("mu_t, lr", "theta, m", "m = mu_t * m + g; theta -= lr * m;"),
-    "nag": ("mu_t, mu_next, lr", "theta, m", "m = mu_t * m + g; theta -= lr * (g + mu_next * m);"),
-    "adagrad": ("n0, c_g, e", "theta, n", "n = (n + n0) + g * g; theta -= c_g * g / ROOT;"),
-    "rmsprop": ("nu, one_minus_nu, c_g, e", "theta, n",
-                "n = nu * n + one_minus_nu * (g * g); theta -= c_g * g / ROOT;"),
-    "adam": ("mu_t, one_minus_mu_t, nu, one_minus_nu, c_m, e, r", "theta, m, n",
-             "m = mu_t * m + one_minus_mu_t * g; n = nu * n + one_minus_nu * (g * g); theta -= c_m * m / ROOT;"),
-    "adamax": ("mu_t, one_minus_mu_t, nu, c_m, e", "theta, m, n",
-               "m = mu_t * m + one_minus_mu_t * g; n = fmax(nu * n, MAXARG); theta -= c_m * m / DENOM;"),
-    "maxaprop": ("nu, c_g, e", "theta, n", "n = fmax(nu * n, MAXARG); theta -= c_g * g / DENOM;"),
-    "nadam": ("mu, one_minus_mu, nu, one_minus_nu, c_g, c_m, e, r", "theta, m, n",
-              "m = mu * m + one_minus_mu * g; n = nu * n + one_minus_nu * (g * g); "
-              "theta -= (c_g * g + c_m * m) / ROOT;"),
-    "nadamax": ("mu, one_minus_mu, nu, c_g, c_m, e", "theta, m, n",
-                "m = mu * m + one_minus_mu * g; n = fmax(nu * n, MAXARG); "
-                "theta -= (c_g * g + c_m * m) / DENOM;"),
-}
-SOURCES["nag_lookahead"] = SOURCES["momentum"]  # Algorithm 3's update after its gradient is momentum's
+#: Python's calls in the element functions -> CUDA's.
+CALLS = {"sqrt": "sqrt", "max": "fmax", "abs": "fabs"}
+_ALLOWED = (ast.Expression, ast.BinOp, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.USub, ast.UnaryOp, ast.Name,
+            ast.Load, ast.Call)
 
 
-def names(text: str) -> list[str]:
-    """``"a, b"`` -> ``["a", "b"]``."""
-    return [s.strip() for s in text.split(",")]
+class _Rename(ast.NodeTransformer):
+    def visit_Call(self, node):
+        if not isinstance(node.func, ast.Name) or node.func.id not in CALLS or node.keywords:
+            raise ValueError(f"call {ast.unparse(node)!r}: the element functions may call only {sorted(CALLS)}")
+        node.func.id = CALLS[node.func.id]
+        self.generic_visit(node)
+        return node
 
 
-def kernel_parts(rule: str, form: str) -> tuple[str, str, str, str]:
+def statements(rule: str) -> list[str]:
+    """The element function's assignment lines as C statements, ``["m = mu_t * m + g;", ...]``."""
+    arrays, scalars, outputs = elements.signature(rule)
+    tree = ast.parse(textwrap.dedent(inspect.getsource(elements.BY_RULE[rule])))
+    lines = []
+    for node in tree.body[0].body:
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue  # the docstring
+        if isinstance(node, ast.Return):
+            continue  # the outputs are the kernel's out-parameters
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id in outputs):
+            raise ValueError(f"{rule}: {ast.unparse(node)!r} is not an assignment to one of {outputs}")
+        for part in ast.walk(node.value):
+            if not isinstance(part, _ALLOWED):
+                raise ValueError(f"{rule}: {ast.unparse(part)!r} ({type(part).__name__}) has no exact CUDA "
+                                 f"translation here; use + - * / and {sorted(CALLS)} on names")
+        value = _Rename().visit(node.value)
+        lines.append(f"{node.targets[0].id} = {ast.unparse(value)};")
+    return lines
+
+
+def kernel_parts(rule: str) -> tuple[str, str, str, str]:
     """``(in_params, out_params, operation, name)`` of the kernel for ``rule``, as ``ElementwiseKernel`` takes them."""
-    scalars, outputs, operation = SOURCES[rule]
-    in_params = ", ".join(f"T {x}" for x in ["g", *names(scalars)])
-    out_params = ", ".join(f"T {x}" for x in names(outputs))
-    for placeholder, text in FORMS[form].items():
-        operation = operation.replace(placeholder, text)
-    return in_params, out_params, operation, f"nadam_ref_{rule}_{form}"
+    arrays, scalars, outputs = elements.signature(rule)
+    in_params = ", ".join(f"T {x}" for x in ["g", *scalars])
+    out_params = ", ".join(f"T {x}" for x in outputs)
+    return in_params, out_params, " ".join(statements(rule)), f"nadam_ref_{elements.BY_RULE[rule].__name__}"
 
 
 @cache
-def kernel(rule: str, form: str):
+def kernel(rule: str):
     """The compiled-on-first-call ``ElementwiseKernel`` for ``rule``."""
-    return backend.elementwise_kernel(*kernel_parts(rule, form))
+    return backend.elementwise_kernel(*kernel_parts(rule))
 
 
-def run(rule: str, theta, g, m, n, coef: dict, form: str) -> None:
+def run(rule: str, theta, g, m, n, coef: dict) -> None:
     """One fused step of ``rule``: θ, m and n are updated in place by one kernel launch."""
-    scalars, outputs, _ = SOURCES[rule]
+    _, scalars, outputs = elements.signature(rule)
     state = {"theta": theta, "m": m, "n": n}
-    kernel(rule, form)(g, *(coef[x] for x in names(scalars)), *(state[x] for x in names(outputs)))
+    kernel(rule)(g, *(coef[x] for x in scalars), *(state[x] for x in outputs))

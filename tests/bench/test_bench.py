@@ -142,3 +142,30 @@ def test_model_steps_run_ours_and_torchs(name, expected):
     assert set(work) == expected
     for step in work.values():
         step()
+
+
+def test_targets_table_takes_the_issues_ratios_from_the_medians():
+    def group(rule, fused_ms, foreach_ms, torch_fused_ms=None):
+        median = {"nadam_ref fused": fused_ms, "torch foreach": foreach_ms}
+        if torch_fused_ms is not None:
+            median["torch fused"] = torch_fused_ms
+        return {"rule": rule, "size": 10**7, "bound_ms": 10.0, "median_ms": median,
+                "min_ms": {k: v / 2 for k, v in median.items()}}
+
+    cnn = {"model": "cnn", "median_ms": {"nadam_ref fast": 90.0, "torch": 100.0},
+           "min_ms": {"nadam_ref fast": 80.0, "torch": 100.0}}
+    result = {"runs": [{"threads": 1, "results": [group("adam", 12.0, 60.0, 11.0), group("nadam", 14.0, 50.0)],
+                        "models": [cnn]},
+                       {"threads": 2, "results": [group("adam", 8.0, 30.0, 10.0), group("nadam", 12.0, 40.0)],
+                        "models": []}]}
+    rows = {(r["target"], r["threads"], r["subject"]): r for r in report.targets(result)}
+    assert rows[("Optimizer / bound", 1, "nadam")]["median_ratio"] == pytest.approx(1.4)
+    assert not rows[("Optimizer / bound", 1, "nadam")]["met"] and rows[("Optimizer / bound", 1, "adam")]["met"]
+    assert rows[("Optimizer / bound", 1, "adam")]["best_ratio"] == pytest.approx(0.6)
+    assert rows[("Optimizer / same rule's torch foreach", 1, "adam")]["median_ratio"] == pytest.approx(0.2)
+    assert rows[("Optimizer / torch Adam fused", 2, "nadam")]["median_ratio"] == pytest.approx(1.2)
+    assert rows[("CNN fast layers / torch", 1, "cnn")]["median_ratio"] == pytest.approx(0.9)
+    assert ("Optimizer / torch Adam fused", 1, "adam") not in rows  # a 2-thread target only
+    lines = report.targets_markdown({**result, "machine": {"commit": "abc"}})
+    assert "| Optimizer / bound | 1 | nadam | 1.40 | 0.70 | ≤ 1.3 | no |" in lines
+    assert any("commit abc" in line for line in lines)

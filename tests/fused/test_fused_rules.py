@@ -14,14 +14,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nadam_ref
-from nadam_ref import backend, rules
-from nadam_ref.fused import chunked
+from nadam_ref import RULES, backend, rules
+from nadam_ref.fused import compiled
 from tests.conftest import to_numpy
-from tests.fused.test_parity import CASES, largest_error
+from tests.fused.test_parity import CASES, case_id, largest_error
 
 RTOL = {"float32": 1e-6, "float64": 1e-13}
-# Sizes that cross chunk boundaries, plus a small second parameter and a 0-d one.
-SHAPES = {"w": (chunked.CHUNK * 2 + 1234,), "b": (3, 5), "s": ()}
+# A parameter long enough for the compiled loop to split across threads, a small 2-D one and a 0-d one.
+SHAPES = {"w": (compiled.SERIAL_BELOW + 7_233,), "b": (3, 5), "s": ()}
 
 
 def assert_close(fused, reference, dtype):
@@ -63,11 +63,29 @@ def assert_same_run(reference, fused, dtype, exact_state):
                 assert_close(fused_state[key], ref_state[key], dtype)
 
 
+def run_both(xp, rule, dtype, steps=12, **hparams):
+    opts = [nadam_ref.Optimizer(rule, make_params(xp, dtype), impl=impl, **hparams) for impl in ("reference", "fused")]
+    for g in gradients(xp, dtype, steps):
+        for opt in opts:
+            take_step(opt, g)
+    return opts
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_fused_matches_reference_on_the_parallel_path(xp, case, dtype):
+    """Every declared variant again (test_parity.py runs them on small parameters, which the compiled engine steps
+    on one thread), here with a parameter above ``compiled.SERIAL_BELOW``, split across the threads."""
+    rule, hparams = case
+    reference, fused = run_both(xp, rule, dtype, **hparams)
+    assert_same_run(reference, fused, dtype, exact_state=backend.backend_name(xp) == "numpy")
+
+
 @settings(max_examples=40, deadline=None)
 @given(case=st.sampled_from(CASES), dtype=st.sampled_from(["float32", "float64"]),
        lr=st.floats(1e-5, 0.5), mu=st.floats(0.0, 0.999), nu=st.floats(0.5, 0.9999),
        eps=st.sampled_from([0.0, 1e-8, 1e-3]),
-       size=st.integers(1, 2 * chunked.CHUNK + 7), steps=st.integers(1, 6), seed=st.integers(0, 2**16))
+       size=st.integers(1, 2 * compiled.SERIAL_BELOW + 7), steps=st.integers(1, 6), seed=st.integers(0, 2**16))
 def test_fused_matches_reference_for_any_hyperparameters(case, dtype, lr, mu, nu, eps, size, steps, seed):
     rule, variant = case
     hparams = {**rules.select_hparams(rule, {"lr": lr, "mu": mu, "nu": nu, "eps": eps}), **variant}
@@ -86,7 +104,7 @@ def test_fused_matches_reference_for_any_hyperparameters(case, dtype, lr, mu, nu
         np.testing.assert_array_equal(opts[1].state["w"][key], opts[0].state["w"][key])
 
 
-def test_strided_parameters_take_the_whole_array_path():
+def test_strided_parameters_are_updated_in_place():
     rng = np.random.default_rng(3)
     base = rng.standard_normal((40, 30)).astype("float32")
     params = {"transposed": base.T.copy(order="F"), "every_other": base[::2, ::3]}  # F-ordered, and a strided view
@@ -117,32 +135,39 @@ def test_nag_lookahead_fused_iterates_are_algorithm_3():
     assert not np.allclose(lookahead.params["w"], nag.params["w"], rtol=1e-6)
 
 
-def test_fused_step_allocates_no_arrays():
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("rule", RULES)
+def test_fused_step_allocates_no_arrays(rule, dtype):
     import tracemalloc
 
     size = 200_000
     rng = np.random.default_rng(0)
-    params = {"w": rng.standard_normal(size).astype("float32")}
-    g = {"w": rng.standard_normal(size).astype("float32")}
-    opt = nadam_ref.Optimizer("nadam", params, impl="fused")
-    opt.step(g)  # the first step allocates the workspace
+    params = {"w": rng.standard_normal(size).astype(dtype)}
+    g = {"w": rng.standard_normal(size).astype(dtype)}
+    opt = nadam_ref.Optimizer(rule, params, impl="fused")
+
+    def take_step(opt, g):  # a gradient function that allocates nothing either
+        opt.step(grad_fn=lambda _point: g) if opt.rule.NAME == "nag_lookahead" else opt.step(g)
+
+    take_step(opt, g)  # the first step compiles (or loads) the kernel and allocates the state
+    nbytes = params["w"].nbytes
     tracemalloc.start()
     try:
         for _ in range(3):
-            opt.step(g)
+            take_step(opt, g)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < size * 4 // 20, f"a fused step allocated {peak} bytes; one parameter array is {size * 4}"
+    assert peak < nbytes // 20, f"a fused {rule} step allocated {peak} bytes; one parameter array is {nbytes}"
     # The same probe sees the reference step's temporaries, so it is not blind.
     opt.impl = "reference"
     tracemalloc.start()
     try:
-        opt.step(g)
+        take_step(opt, g)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak > size * 4
+    assert peak > nbytes
 
 
 @pytest.mark.parametrize("rule", ["nadam", "adamax", "nag_lookahead"])
