@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from . import rules as _rules
+from ._gradient import checked_gradient
 from .backend import array_module, is_array
 
 
@@ -46,14 +47,7 @@ def iterate(rule: str, grad_fn, theta0, steps: int, **hparams) -> Iterator[tuple
     needs_fn = getattr(module, "NEEDS_GRAD_FN", False)
     theta, state = theta0, _rules.init_state(module, theta0)
     for _ in range(steps):
-        g_or_fn = (lambda point: _checked(grad_fn(point), point)) if needs_fn else _checked(grad_fn(theta), theta)
+        g_or_fn = (lambda point: checked_gradient(grad_fn, point)) if needs_fn else checked_gradient(grad_fn, theta)
         theta, state, trace = module.step(theta, g_or_fn, state, hp)
         yield theta, trace
 
-
-def _checked(g, theta):
-    if not is_array(g) or g.shape != theta.shape:
-        raise ValueError(f"grad_fn returned {getattr(g, 'shape', type(g).__name__)}; expected an array of shape "
-                         f"{theta.shape} like theta")
-    array_module(g, theta)
-    return g

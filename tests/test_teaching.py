@@ -32,7 +32,7 @@ def test_nadam_listing_pairs_each_line_with_its_assignment():
     assert [c.text for c in rows["m̂_t ← m_t / (1 − ∏_{i≤t+1} μ_i)"]] == ["m_hat = m / (1 - mu_prod_next)"]
     theta = [c.text for c in rows["θ_t ← θ_{t−1} − η m̄_t / √(n̂_t + ε)"]]
     assert theta[0].startswith("update = ") and theta[1] == "theta = theta - update"
-    assert "grad_fn(theta)" in rows["g_t ← ∇f(θ_{t−1})"][0].text  # the caller computes g
+    assert "(grad_fn, theta)" in rows["g_t ← ∇f(θ_{t−1})"][0].text  # the caller computes g
     assert rows["g_t ← ∇f(θ_{t−1})"][0].path == "nadam_ref/trajectory.py"
 
 

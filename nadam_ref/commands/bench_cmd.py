@@ -7,10 +7,9 @@ JSON).
 
 from __future__ import annotations
 
-import json
-
 from .. import RULES, backend
-from ..cli import CLIError
+from .._io import OutputDirError, check_writable, strict_json
+from . import CLIError
 
 DEFAULT_SIZES = (100_000, 10_000_000)
 
@@ -63,10 +62,16 @@ def run(args) -> int:
     chosen = [] if args.models.strip() == "none" else [m.strip() for m in args.models.split(",") if m.strip()]
     if any(m not in MODELS for m in chosen):
         raise CLIError(f"--models {args.models!r}: expected some of {', '.join(MODELS)}, or 'none'")
+    if args.full_below < 0:
+        raise CLIError(f"--full-below {args.full_below}: expected a parameter count >= 0")
     config = {"sizes": _ints(args.sizes, "sizes"), "rules": rules, "threads": _ints(args.threads, "threads"),
               "repeats": args.repeats, "device": device, "full_below": args.full_below, "models": chosen}
+    try:
+        check_writable(args.out)  # before the minutes of measuring, not after
+    except OutputDirError as e:
+        raise CLIError(f"--out: {e}") from None
     result = runner.run(config)
     json_path, md_path = report.write(result, args.out, f"update_step_{device}")
-    print(json.dumps(result, indent=1) if args.json else report.markdown(result))
+    print(strict_json(result, indent=1) if args.json else report.markdown(result))
     print(f"\nwrote {json_path} and {md_path}", flush=True)
     return 0

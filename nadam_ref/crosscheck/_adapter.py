@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy
 
-from .problems import checked_gradient
+from .._gradient import checked_gradient
 
 
 class LibraryMissingError(RuntimeError):

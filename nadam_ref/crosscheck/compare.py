@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import numpy
 
 from .. import rules
+from .._gradient import checked_gradient
 from ..backend import to_host
 from ..trajectory import iterate
 from . import problems
-from .problems import checked_gradient
 
 
 @dataclass

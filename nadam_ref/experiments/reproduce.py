@@ -25,11 +25,12 @@ import shutil
 import sys
 
 from .. import __version__, backend
+from .._io import atomic_write_text, check_writable
+from ..fused import check_impl
 from ..rules import PAPER_RULES
-from . import checkpoint, configs, report, runner, tasks
+from . import configs, report, runner, tasks
 
 RESULTS_FORMAT = "nadam_ref.reproduce_results/1"
-IMPLS = ("reference", "fused")
 
 
 def reproduce(
@@ -57,7 +58,7 @@ def reproduce(
     """
     experiments, rules = list(experiments), list(rules)
     configs.check_request(experiments, scale, rules, seeds)
-    runner.ensure_writable(out)
+    check_writable(out)
     if fresh:
         for folder in ("checkpoints", "tuning"):
             shutil.rmtree(os.path.join(out, folder), ignore_errors=True)
@@ -74,7 +75,7 @@ def reproduce(
     }
     tuning_all = {}
     for name in experiments:
-        cfg = {**configs.get(name, scale), "impl": _checked_impl(impl)}
+        cfg = {**configs.get(name, scale), "impl": check_impl(impl)}
         data = tasks.DataCache(name, cfg)
         if tune:
             chosen, tuning_all[name] = tune_learning_rates(name, scale, cfg, rules, out, data, progress, log)
@@ -133,12 +134,6 @@ def _run(name, scale, cfg, rule, lr, seed, out, data, progress, after_epoch, pur
         progress=progress,
         after_epoch=after_epoch,
     )
-
-
-def _checked_impl(impl: str) -> str:
-    if impl not in IMPLS:
-        raise ValueError(f"impl={impl!r}; expected one of {IMPLS}")
-    return impl
 
 
 def tune_learning_rates(name, scale, cfg, rules, out, data, progress=True, log=print):
@@ -215,8 +210,8 @@ def learning_rates_document(tuning_all: dict, scale: str) -> dict:
 def write_outputs(results: dict, out: str) -> None:
     """results.json, table.md, claims.md and curves.png, each written atomically."""
     _write_json(os.path.join(out, "results.json"), results)
-    checkpoint.atomic_write_text(os.path.join(out, "table.md"), report.table_markdown(results))
-    checkpoint.atomic_write_text(os.path.join(out, "claims.md"), report.claims_markdown(results))
+    atomic_write_text(os.path.join(out, "table.md"), report.table_markdown(results))
+    atomic_write_text(os.path.join(out, "claims.md"), report.claims_markdown(results))
     report.plot_curves(results, os.path.join(out, "curves.png"))
 
 
@@ -255,4 +250,4 @@ def _total_wall(results) -> float:
 
 
 def _write_json(path, data) -> None:
-    checkpoint.atomic_write_text(path, json.dumps(data, indent=1, sort_keys=False) + "\n")
+    atomic_write_text(path, json.dumps(data, indent=1, sort_keys=False) + "\n")
