@@ -67,11 +67,17 @@ def atomic_file(path, mode: str = "w"):
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, file_mode())
-        os.replace(tmp, path)
+        move_into_place(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def move_into_place(source, target) -> None:
+    """Rename the complete file or folder ``source`` onto ``target``, in one step when both are on one file system
+    (an existing file ``target`` is replaced; an existing folder must be empty). The package's only rename."""
+    os.replace(source, target)
 
 
 def atomic_write_bytes(path, data: bytes) -> int:
@@ -155,6 +161,6 @@ def staged_folder(out_dir):
         yield stage
         for name in sorted(os.listdir(stage)):
             os.chmod(os.path.join(stage, name), file_mode())
-            os.replace(os.path.join(stage, name), os.path.join(out_dir, name))
+            move_into_place(os.path.join(stage, name), os.path.join(out_dir, name))
     finally:
         shutil.rmtree(stage, ignore_errors=True)
