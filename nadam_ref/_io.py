@@ -1,6 +1,7 @@
 """The one place that writes files: atomic writes, writability checks, staged output folders, strict JSON.
 
-Every file nadam_ref writes goes through :func:`atomic_file`, so no reader ever sees half of one:
+Every file nadam_ref writes goes through :func:`atomic_file` (or :func:`staged_folder`, below), so no reader ever
+sees half of one:
 
 1. the bytes go to a hidden temporary file in the destination's own folder, ``.tmp-NAME-XXXXXXXX`` (the same
    file system, so the rename below is atomic; a kill leaves at most this hidden file, which
@@ -9,14 +10,15 @@ Every file nadam_ref writes goes through :func:`atomic_file`, so no reader ever 
 3. it gets its **permissions**, by the one policy of the package: ``0o666 & ~umask``, the mode ``open()`` gives a
    new file (``mkstemp`` creates its file ``0o600``, private, which would hide results from a group or a web
    server). A file that is replaced gets the same mode, not the old file's;
-4. ``os.replace`` renames it onto the destination; on any error the temporary file is removed and the
-   destination is left as it was.
+4. :func:`move_into_place` (``os.replace``) renames it onto the destination; on any error the temporary file is
+   removed and the destination is left as it was.
 
 A command that writes several files checks its output folder first (:func:`check_writable`,
 :func:`check_file_writable`), before any work, and writes a folder's files through :func:`staged_folder`: all of
-them into a hidden staging folder, moved into place one by one only once every one is complete.
+them into a hidden staging folder, moved into place one by one (with the same permissions) only once every one is
+complete.
 
-JSON written for other programs is strict (:func:`strict_json`): a NaN or an infinity, which strict parsers
+The JSON that ``nadam-ref`` prints is strict (:func:`strict_json`): a NaN or an infinity, which strict parsers
 reject, is written as the string ``"NaN"``, ``"Infinity"`` or ``"-Infinity"`` (``float(s)`` in Python and
 ``Number(s)`` in JavaScript read them back).
 """

@@ -73,6 +73,8 @@ CASES = [
     (["bench", "--out", "{file}/sub", "--models", "none"], "cannot write to output folder", None),
     (["bench", "--sizes", "x"], "--sizes 'x'", None),
     (["bench", "--sizes", "-5"], "--sizes '-5'", None),
+    (["bench", "--sizes", "1e12"], "--sizes '1e12': expected comma-separated whole numbers from 1 to", None),
+    (["bench", "--sizes", "nan"], "--sizes 'nan'", None),
     (["bench", "--repeats", "0"], "--repeats 0", None),
     (["bench", "--rules", "lion"], "unknown ['lion']", None),
     (["bench", "--threads", "0"], "--threads '0'", None),
