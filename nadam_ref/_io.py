@@ -94,9 +94,9 @@ def atomic_write_text(path, text: str) -> int:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def atomic_write_json(path, data, indent: int | None = 1) -> int:
+def atomic_write_json(path, data, indent: int | None = 1, ensure_ascii: bool = False) -> int:
     """Write ``data`` as strict JSON (:func:`strict_json`), with a final newline, atomically."""
-    return atomic_write_text(path, strict_json(data, indent=indent) + "\n")
+    return atomic_write_text(path, strict_json(data, indent=indent, ensure_ascii=ensure_ascii) + "\n")
 
 
 def atomic_savez(path, arrays: dict) -> None:
@@ -107,10 +107,10 @@ def atomic_savez(path, arrays: dict) -> None:
         numpy.savez(f, **arrays)
 
 
-def strict_json(data, indent: int | None = None) -> str:
+def strict_json(data, indent: int | None = None, ensure_ascii: bool = False) -> str:
     """``json.dumps`` that never writes the non-standard ``NaN``/``Infinity``: non-finite floats (Python's and
     NumPy's) become the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``."""
-    return json.dumps(_finite(data), indent=indent, ensure_ascii=False, allow_nan=False)
+    return json.dumps(_finite(data), indent=indent, ensure_ascii=ensure_ascii, allow_nan=False)
 
 
 def _finite(value):

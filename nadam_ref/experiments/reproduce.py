@@ -17,7 +17,6 @@ one (only the measured ``wall_s`` times differ).
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import platform
@@ -25,7 +24,7 @@ import shutil
 import sys
 
 from .. import __version__, backend
-from .._io import atomic_write_text, check_writable
+from .._io import atomic_write_json, atomic_write_text, check_writable
 from ..fused import check_impl
 from ..rules import PAPER_RULES
 from . import configs, report, runner, tasks
@@ -250,4 +249,4 @@ def _total_wall(results) -> float:
 
 
 def _write_json(path, data) -> None:
-    atomic_write_text(path, json.dumps(data, indent=1, sort_keys=False) + "\n")
+    atomic_write_json(path, data, indent=1, ensure_ascii=True)
