@@ -85,10 +85,9 @@ class BoxListing:
 def box_beside_code(rule: str) -> BoxListing:
     """Each line of ``rule``'s box next to the line(s) of ``step`` (or its caller) that compute it.
 
-    The gradient line of a box is the caller's job (``checked_gradient(grad_fn, theta)`` in
-    :func:`nadam_ref.trajectory.iterate`, or a model's backward pass); for ``nag_lookahead`` it is inside ``step``.
-    Raises LookupError if a box line has no implementing line, which would mean the box and the code have drifted
-    apart.
+    The gradient line of a box is the caller's job (``grad_fn(theta)`` in :func:`nadam_ref.trajectory.iterate`,
+    or a model's backward pass); for ``nag_lookahead`` it is inside ``step``. Raises LookupError if a box line
+    has no implementing line, which would mean the box and the code have drifted apart.
     """
     module = _rules.get(rule)
     step_lines = _source_lines(module.step)
@@ -101,7 +100,7 @@ def box_beside_code(rule: str) -> BoxListing:
         names = _EXTRA_NAMES.get(symbol, (symbol,))
         code = tuple(c for c in box_lines if any(_assigns(c.text, name) for name in names))
         if not code and symbol == "g":
-            code = tuple(replace(c, nested=False) for c in _source_lines(_iterate) if "(grad_fn, theta)" in c.text)
+            code = tuple(replace(c, nested=False) for c in _source_lines(_iterate) if "grad_fn(theta)" in c.text)
         if not code:
             raise LookupError(f"box line {text!r} of rule {rule!r} has no implementing line in {module.__file__}")
         rows.append((text, code))
