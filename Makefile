@@ -3,7 +3,9 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-EXTRAS ?= dev,gpu,notebooks,crosscheck
+# peers (tf.keras 2, timm, pytorch-optimizer, Paddle; ≈2.8 GB, ≈2.6 min to install) keeps make test within 20 min
+# from a fresh clone (nadam_ref/crosscheck/README.md, "Installation"); EXTRAS=dev,gpu,notebooks,crosscheck drops it.
+EXTRAS ?= dev,gpu,notebooks,crosscheck,peers
 STAMP  := $(VENV)/.installed
 OUT    ?= demo-output
 

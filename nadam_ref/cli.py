@@ -23,6 +23,7 @@ COMMANDS = {
     "bench": ("nadam_ref.commands.bench_cmd", "update step vs torch.optim and memory bandwidth; model steps vs torch"),
     "race": ("nadam_ref.commands.race_cmd", "rules racing on a 2D surface: animation, PNG, loss plot, summary.csv"),
     "crosscheck": ("nadam_ref.commands.crosscheck_cmd", "torch, optax and keras next to the paper's rules"),
+    "identify": ("nadam_ref.commands.identify_cmd", "which nadam_ref rule and variant an optimizer computes"),
     "vectors": ("nadam_ref.commands.vectors_cmd", "write (or check) the golden test vectors as JSON"),
     "data": ("nadam_ref.commands.data_cmd", "download the full data sets, or show what data is available"),
     "reproduce": ("nadam_ref.commands.reproduce_cmd", "the paper's three experiments: 3×3 tables and curves"),

@@ -75,7 +75,7 @@ def test_step_trace_returns_the_box_intermediates():
     ({"schedule": "warm"}, r"schedule='warm' is not an option of rule 'nadam'; expected one of \('paper', 'constant', "
                            r"'keras'\) or a callable"),
     ({"eps_placement": "under"}, r"eps_placement='under' is not an option of rule 'nadam'; expected one of "
-                                 r"\('inside', 'outside'\)"),
+                                 r"\('inside', 'outside', 'hat'\)"),
     ({"beta1": 0.9}, r"rule 'nadam' does not read beta1; it reads lr, mu, nu, eps, schedule, eps_placement"),
     ({"on_nonfinite": "ignore"}, r"on_nonfinite='ignore'"),
 ])

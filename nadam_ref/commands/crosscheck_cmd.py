@@ -17,7 +17,9 @@ MAX_STEPS = 100_000
 
 
 def add_arguments(parser):
-    parser.add_argument("--against", default="all", help="comma-separated: torch, optax, keras; or all (default)")
+    parser.add_argument("--against", default="all",
+                        help="comma-separated: torch, optax, keras (the crosscheck extra), tf_keras, timm, "
+                        "pytorch_optimizer, paddle (the peers extra), mxnet (its own environment); or all (default)")
     parser.add_argument("--steps", type=int, default=50,
                         help=f"steps per run (default 50, at most {MAX_STEPS:,}: every path is kept in memory)")
     parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")

@@ -33,6 +33,8 @@ class Case:
     ``variant`` holds the nadam_ref hyper-parameters, beyond the paper's η, μ, ν, ε, that make the rule compute
     what the library computes; ``None`` means no exact mapping exists (the harness then reports the closest).
     ``run(grad_fn, theta0, steps, hp, dtype)`` returns the library's iterates θ₀ … θ_steps as a host array.
+    ``float32_hparams``: the library rounds η, μ, ν, ε to float32 even in a float64 run (a float32 attribute or
+    constant), so both sides are given the float32-rounded values, which the library then keeps exactly.
     """
 
     library: str
@@ -44,6 +46,7 @@ class Case:
     min_version: str = "0"
     needs: str = ""
     float64_only: bool = False
+    float32_hparams: bool = False
 
 
 def version_tuple(text: str) -> tuple[int, ...]:
@@ -75,6 +78,11 @@ def check_version(case: Case, version: str) -> None:
                                  f"{case.library} >= {case.min_version}{reason}")
 
 
+def float32_rounded(hp: dict) -> dict:
+    """``hp`` with every float rounded to the nearest float32 (kept as a Python float)."""
+    return {k: float(numpy.float32(v)) if isinstance(v, float) else v for k, v in hp.items()}
+
+
 def drive(init, step, grad_fn, theta0, steps: int):
     """Run a library for ``steps`` steps: ``init(theta0) -> handle``, ``step(handle, g) -> theta`` (host array).
 
@@ -89,9 +97,10 @@ def drive(init, step, grad_fn, theta0, steps: int):
     return numpy.stack(path)
 
 
-def import_module(name: str):
-    """Import a peer, turning its absence into :class:`LibraryMissingError` with the install hint."""
+def import_module(name: str, extra: str = "crosscheck"):
+    """Import a peer, turning its absence into :class:`LibraryMissingError` with the install hint (the extra of
+    pyproject.toml that brings it)."""
     try:
         return importlib.import_module(name)
     except ImportError as e:
-        raise LibraryMissingError(f"{name} is not installed ({e}); pip install -e '.[crosscheck]'") from None
+        raise LibraryMissingError(f"{name} is not installed ({e}); pip install -e '.[{extra}]'") from None

@@ -1,21 +1,51 @@
 """The conventions table (rule × library → formula, differences from the paper) and the check of
 ``shared/reference/other-implementations.md``, both written from measurements of the installed libraries.
 
+Three kinds of row: *run* (the library ran here, next to nadam_ref), *run, own environment* (MXNet, which cannot
+share an environment with the other peers: its rows are read from ``mxnet_run.json``, which records how and at
+which commit they were made), and *transcribed* (published code that cannot be installed, transcribed as a step
+function in :mod:`.transcribed` and run). Peers that did not install are listed with the reason.
+
 ``nadam-ref crosscheck --markdown docs/conventions.md`` writes them.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
+import json
+from dataclasses import fields
+from pathlib import Path
 
 import numpy
 
 from .. import rules, schedules
 from ..trajectory import trajectory
 from . import keras_adapter, optax_adapter, problems, torch_adapter
-from ._adapter import LibraryMissingError
+from ._adapter import LibraryMissingError, float32_rounded
 from .compare import compare
-from .harness import PAPER_HPARAMS, TOLERANCE, distance
+from .harness import PAPER_HPARAMS, TOLERANCE, Row, distance
+from .transcribed import TRANSCRIPTIONS
+
+#: MXNet's rows, measured in an environment of its own (see mxnet_adapter and the file's "environment" field).
+SEPARATE_RUNS = (Path(__file__).with_name("mxnet_run.json"),)
+
+#: Peers that were tried and do not run next to the others, and why (measured on Python 3.11, Linux x86-64).
+NOT_INSTALLED = {
+    "mxnet": "mxnet 1.9.1 (its last release; a py3-none wheel) installs but pins numpy < 2, which the crosscheck "
+             "extra's jax 0.10 cannot use, and then fails to import on NumPy >= 1.24 (`numpy.bool` was removed): "
+             "it runs only in an environment of its own with numpy 1.23.5, where its rows above were measured",
+}
+#: Peers that installed and run, but only with a workaround (the adapters carry it out).
+CAVEATS = {
+    "timm": "`import timm` imports torchvision, whose PyPI wheel (0.28.0) is a CUDA build that cannot load next to the "
+            "CPU torch (`operator torchvision::nms does not exist`): the adapter loads timm's optimizer modules "
+            "without timm's `__init__`, so the code that runs is timm's own",
+    "paddle": "importing Paddle after TensorFlow ends the process with a segmentation fault (paddlepaddle 3.3.1, "
+              "tensorflow 2.21); the other order works, so the tf.keras adapter imports Paddle first",
+    "tf_keras": "both generations round η, μ, ν, ε (and Nadam's 0.96) to float32 even in a float64 run: the rows say "
+                "*float32 hyper-parameters*, and the two Nadams have no exact float64 mapping",
+}
 
 _DIFFERENCES = {
     ("schedule", "constant"): "constant μ (no warming schedule)",
@@ -24,6 +54,8 @@ _DIFFERENCES = {
     ("eps_placement", "hat"): "ε̂ form: ε/√(1 − νᵗ) outside the root",
     ("eps_placement", "max"): "ε inside the max, max(νu, |g| + ε), none in the denominator",
     ("n0", 0.1): "accumulator starts at 0.1",
+    ("m_hat_correction", "current"): "m̂ = m/(1 − ∏_{i≤t} μ_i): this step's product, not the next one's",
+    ("m_decay", "scheduled"): "m decays with μ_t",
 }
 
 
@@ -31,7 +63,8 @@ def differences(rule: str, variant: dict | None) -> str:
     """The ways a variant departs from the paper's form of ``rule``, in words."""
     if variant is None:
         return "no exact mapping"
-    words = [_DIFFERENCES.get((k, v), f"{k}={v!r}") for k, v in variant.items()]
+    defaults = rules.spec(rule).defaults()
+    words = [_DIFFERENCES.get((k, v), f"{k}={v!r}") for k, v in variant.items() if defaults.get(k, object()) != v]
     module = rules.get(rule)
     if "schedule" in module.HPARAMS and "schedule" not in variant:
         words.insert(0, "the paper's schedule")
@@ -46,26 +79,66 @@ def _cells(*texts) -> str:
 def _variant_text(rule, variant):
     if variant is None:
         return "—"
-    args = ", ".join(f"{k}={v!r}" for k, v in variant.items())
+    defaults = rules.spec(rule).defaults()
+    args = ", ".join(f"{k}={v!r}" for k, v in variant.items() if defaults.get(k, object()) != v)
     return f"`{rule}({args})`"
 
 
-def table(report) -> str:
-    """The conventions table, one row per library call, grouped by rule."""
+def separate_rows(paths=SEPARATE_RUNS) -> list[tuple[Row, str]]:
+    """Rows measured in an environment of their own, read back from the JSON they were written to."""
+    out = []
+    for path in paths:
+        if path.exists():
+            recorded = json.loads(path.read_text(encoding="utf-8"))
+            names = {f.name for f in fields(Row)}
+            env = recorded["environment"]
+            how = f"run, own environment (numpy {env['numpy']}; commit {recorded['commit'][:7]})"
+            out += [(Row(**{k: v for k, v in row.items() if k in names}), how) for row in recorded["report"]["rows"]]
+    return out
+
+
+def transcribed_rows(steps: int = 50) -> list[tuple[Row, str]]:
+    """Each transcription run as a step function next to its documented variant, with the paper's numbers."""
+    out = []
+    for tr in TRANSCRIPTIONS:
+        row = Row(tr.library, tr.source.split(" at commit ")[-1][:7], tr.call, "nadam", tr.formula, tr.variant)
+        for name, problem in problems.PROBLEMS.items():
+            hp = dict(PAPER_HPARAMS, lr=problem.lr(rules.get("nadam")))
+            theta0 = problem.start(numpy)
+            step, theta, state, path = tr.make(**hp), theta0, {}, [theta0]
+            for _ in range(steps):
+                theta, state, _ = step(theta, problem.grad(theta), state)
+                path.append(theta)
+            path = numpy.stack(path)
+            mapped = trajectory("nadam", problem.grad, theta0, steps, **hp, **tr.variant)
+            paper = trajectory("nadam", problem.grad, theta0, steps, **hp)
+            row.per_problem[name] = {"max_rel": distance(mapped, path), "from_paper": distance(paper, path),
+                                     "max_abs": float(numpy.abs(mapped - path).max())}
+        for key in ("max_abs", "max_rel", "from_paper"):
+            setattr(row, key, max(r[key] for r in row.per_problem.values()))
+        out.append((row, f"transcribed ({tr.licence}): {tr.source}"))
+    return out
+
+
+def table(report, extra=()) -> str:
+    """The conventions table, one row per library call, grouped by rule: the rows of ``report`` (run here) and
+    ``extra`` ((row, how) pairs: run elsewhere, or transcribed)."""
     order = {r: i for i, r in enumerate(rules.RULES)}
-    lines = ["| rule | library call | what it computes | nadam_ref variant | differences from the paper | "
-             "max rel. diff. to variant | distance from paper |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
-    for row in sorted(report.rows, key=lambda r: (order[r.rule], r.library)):
+    lines = ["| rule | library and version | call | what it computes | nadam_ref variant | differences from the "
+             "paper | measured gap to the variant | distance from paper | run or transcribed |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    rows = [(row, "run") for row in report.rows] + list(extra)
+    for row, how in sorted(rows, key=lambda item: (order[item[0].rule], item[0].library, item[0].call)):
+        library = f"{row.library} {row.version or ''}".strip()
         if row.status == "skipped":
-            lines.append(_cells(row.rule, f"{row.library} `{row.call}`", "—", "—", f"skipped: {row.reason}", "—", "—"))
+            lines.append(_cells(row.rule, library, f"`{row.call}`", "—", "—", f"skipped: {row.reason}", "—", "—", how))
             continue
         variant = row.variant if row.variant is not None else row.closest
         diff = differences(row.rule, row.variant)
         if row.variant is None:
             diff += f"; closest: {_variant_text(row.rule, row.closest)}"
-        lines.append(_cells(row.rule, f"{row.library} `{row.call}`", row.formula, _variant_text(row.rule, variant),
-                            diff, f"{row.max_rel:.1e}", f"{row.from_paper:.1e}"))
+        lines.append(_cells(row.rule, library, f"`{row.call}`", row.formula, _variant_text(row.rule, variant), diff,
+                            f"{row.max_rel:.1e}", f"{row.from_paper:.1e}", how))
     return "\n".join(lines)
 
 
@@ -207,17 +280,63 @@ def verify_reference(report, steps: int = 50) -> list[tuple[str, str, str]]:
                 out.append((claim, measured, ok if isinstance(ok, str) else _verdict(ok)))
         except LibraryMissingError as e:
             out.append((f"the {library} lines", f"not checked: {e}", "not checked"))
-    for claim in ("tf.keras 2.x legacy `Nadam`", "TF1 `tf.contrib.opt.NadamOptimizer`", "Dozat's own TensorFlow code",
-                  "ensmallen's NadaMax"):
-        out.append((claim, "not installed here (not among the crosscheck peers)", "not checked"))
+    out += _other_claims(report, steps)
+    return out
+
+
+def _float32_decay_gap(call, steps):
+    """tf.keras 2's Nadam against nadam_ref with the schedule's 0.96 (and η, μ, ν, ε) rounded to float32."""
+    from . import tfkeras_adapter
+
+    case = next(c for c in tfkeras_adapter.CASES if c.call == call)
+    worst = 0.0
+    for problem in problems.PROBLEMS.values():
+        hp = float32_rounded(dict(PAPER_HPARAMS, lr=problem.lr(rules.get("nadam"))))
+        timescale = schedules.PAPER_TIMESCALE if call.startswith("legacy") else schedules.KERAS_TIMESCALE
+        schedule = functools.partial(schedules.warming, mu=hp["mu"], decay=float(numpy.float32(0.96)),
+                                     timescale=timescale)
+        theta0 = problem.start(numpy)
+        library = case.run(problem.grad, theta0, steps, hp, "float64")
+        reference = trajectory("nadam", problem.grad, theta0, steps, **hp, schedule=schedule, eps_placement="outside")
+        worst = max(worst, distance(reference, library))
+    return worst
+
+
+def _other_claims(report, steps):
+    """The note's "Others": tf.keras 2's legacy Nadam (run when installed), TF1's and Dozat's code (transcribed)."""
+    out = []
+    legacy = next((r for r in report.rows if r.library == "tf_keras" and r.call.startswith("legacy.Nadam")), None)
+    claim = ("tf.keras 2.x legacy `Nadam` (`schedule_decay=0.004`): same as torch NAdam (ε outside, default 1e-7); "
+             "stores hyperparameters as float32 variables")
+    if legacy is None or legacy.status == "skipped":
+        out.append((claim, "tf-keras not installed here (pip install -e '.[peers]')", "not checked"))
+    else:
+        rounded = _float32_decay_gap(legacy.call, steps)
+        out.append((claim, f"nearest {_variant_text(legacy.rule, legacy.closest)} (torch NAdam's) at "
+                    f"{legacy.max_rel:.1e} with η, μ, ν, ε rounded to float32; the rest is its schedule constant "
+                    f"0.96, a float32 too: with it rounded as well the gap is {rounded:.1e}",
+                    "confirmed, and 0.96 is float32 too" if rounded <= TOLERANCE["float64"] else "partly"))
+    found = {row.library: row for row, _ in transcribed_rows(steps)}
+    tf1, dozat = found["TensorFlow 1 contrib"], found["Dozat's own TensorFlow code"]
+    out.append(("TF1 `tf.contrib.opt.NadamOptimizer` (`ApplyAdam(use_nesterov=True)`): constant μ and (1−μᵗ) for both "
+                "terms — a different algorithm",
+                f"transcribed; reproduced by {_variant_text('nadam', tf1.variant)} to {tf1.max_rel:.1e}",
+                "confirmed (transcribed)" if tf1.max_rel <= TOLERANCE["float64"] else "**wrong**"))
+    out.append(("Dozat's own released TensorFlow code: constant μ, ε inside the root (default ε 1e-16, ν 0.9); "
+                "algebraically equal to optax `nadam(eps=0, eps_root=ε)`",
+                f"transcribed; reproduced by {_variant_text('nadam', dozat.variant)} (= optax's eps=0, eps_root=ε "
+                f"row) to {dozat.max_rel:.1e}",
+                "confirmed (transcribed)" if dozat.max_rel <= TOLERANCE["float64"] else "**wrong**"))
+    out.append(("ensmallen's NadaMax", "C++ (not a Python package); neither run nor transcribed here", "not checked"))
     return out
 
 
 def markdown(report, claims) -> str:
     """The whole document."""
     versions = sorted({(r.library, r.version) for r in report.rows if r.version})
+    extra = separate_rows() + transcribed_rows(report.steps)
     head = [
-        "# Conventions: what torch, optax and keras compute, next to the paper",
+        "# Conventions: what each Nadam (and its neighbours) computes, next to the paper",
         "",
         "Generated by `nadam-ref crosscheck --markdown docs/conventions.md` from measurements (do not edit by hand).",
         f"Libraries: {', '.join(f'{n} {v}' for n, v in versions) or 'none installed'}; "
@@ -227,9 +346,25 @@ def markdown(report, claims) -> str:
         "",
         "*max rel. diff. to variant*: the largest over steps and problems of ‖θ_lib − θ_ref‖∞ / ‖θ_ref‖∞ against "
         f"the nadam_ref variant named (tolerance {TOLERANCE[report.dtype]:g}); *distance from paper*: the same "
-        "against the rule's literal form (warming schedule, ε inside the root).",
+        "against the rule's literal form (warming schedule, ε inside the root). A call marked *float32 "
+        "hyper-parameters* rounds η, μ, ν, ε to float32 even in a float64 run; both sides are then given the "
+        "rounded values. *run*: the library ran here; *run, own environment*: in an environment of its own "
+        "(`nadam_ref/crosscheck/mxnet_run.json` says how and at which commit); *transcribed*: published code "
+        "that cannot be installed, transcribed as a step function (`nadam_ref/crosscheck/transcribed.py`) and run.",
         "",
-        table(report),
+        table(report, extra),
+        "",
+        "## Peers that did not install here, or not next to the others",
+        "",
+        "| peer | why |",
+        "| --- | --- |",
+        *[_cells(peer, why) for peer, why in {**report.skipped, **NOT_INSTALLED}.items()],
+        "",
+        "Installed and run, with a caveat:",
+        "",
+        "| peer | caveat |",
+        "| --- | --- |",
+        *[_cells(peer, why) for peer, why in CAVEATS.items()],
         "",
         "## Checking `shared/reference/other-implementations.md`",
         "",

@@ -16,10 +16,23 @@ import numpy
 
 from .. import rules
 from ..trajectory import trajectory
-from . import keras_adapter, optax_adapter, problems, torch_adapter
-from ._adapter import LibraryMissingError, LibraryTooOldError, check_version, installed_version
+from . import (
+    keras_adapter,
+    mxnet_adapter,
+    optax_adapter,
+    paddle_adapter,
+    problems,
+    pytorch_optimizer_adapter,
+    tfkeras_adapter,
+    timm_adapter,
+    torch_adapter,
+)
+from ._adapter import LibraryMissingError, LibraryTooOldError, check_version, float32_rounded, installed_version
 
-ADAPTERS = {m.LIBRARY: m for m in (torch_adapter, optax_adapter, keras_adapter)}
+#: torch, optax, keras come with the ``crosscheck`` extra; tf.keras 2, timm, pytorch-optimizer and Paddle with
+#: ``peers``; MXNet only in an environment of its own (see mxnet_adapter).
+ADAPTERS = {m.LIBRARY: m for m in (torch_adapter, optax_adapter, keras_adapter, tfkeras_adapter, timm_adapter,
+                                   pytorch_optimizer_adapter, paddle_adapter, mxnet_adapter)}
 LIBRARIES = tuple(ADAPTERS)
 DTYPES = ("float64", "float32")
 TOLERANCE = {"float64": 1e-12, "float32": 1e-4}
@@ -82,7 +95,8 @@ class Row:
 def run_case(case, dtype: str, steps: int, problem_names) -> Row:
     """Run one case on each problem; compare with its variant (or, unmapped, find the variant closest over all
     problems together) and with the paper's literal form."""
-    row = Row(case.library, None, case.call, case.rule, case.formula, case.variant,
+    formula = case.formula + ("   [float32 hyper-parameters]" if case.float32_hparams else "")
+    row = Row(case.library, None, case.call, case.rule, formula, case.variant,
               status="agree" if case.variant is not None else "unmapped")
     module = rules.get(case.rule)
     candidates = [case.variant] if case.variant is not None else rules.variants(case.rule)
@@ -90,6 +104,8 @@ def run_case(case, dtype: str, steps: int, problem_names) -> Row:
     for name in problem_names:
         problem = problems.get(name)
         hp = dict(rules.select_hparams(case.rule, PAPER_HPARAMS), lr=problem.lr(module))
+        if case.float32_hparams:  # the library rounds them: give both sides the rounded values
+            hp = float32_rounded(hp)
         theta0 = problem.start(numpy, dtype)
         library_path = case.run(problem.grad, theta0, steps, hp, dtype)
         paths = [trajectory(case.rule, problem.grad, theta0, steps, **hp, **v) for v in candidates]
@@ -107,6 +123,10 @@ def run_case(case, dtype: str, steps: int, problem_names) -> Row:
     elif not row.max_rel <= TOLERANCE[dtype]:
         row.status = "DIFFER"
     return row
+
+
+def _install_hint(adapter) -> str:
+    return f"pip install -e '.[{getattr(adapter, 'EXTRA', 'crosscheck')}]'"
 
 
 @dataclass
@@ -146,7 +166,8 @@ def crosscheck(libraries=LIBRARIES, steps: int = 50, dtype: str = "float64", rul
         version = installed_version(adapter.DISTRIBUTION)
         try:
             if version is None:
-                raise LibraryMissingError(f"{library} is not installed; pip install -e '.[crosscheck]'")
+                raise LibraryMissingError(f"{library} is not installed; "
+                                          f"{getattr(adapter, 'INSTALL', _install_hint(adapter))}")
             adapter.load()
         except LibraryMissingError as e:
             report.skipped[library] = str(e)

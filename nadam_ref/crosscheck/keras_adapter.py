@@ -13,6 +13,7 @@ import os
 from ._adapter import Case, drive, import_module
 
 LIBRARY = "keras"
+EXTRA = "crosscheck"
 DISTRIBUTION = "keras"
 
 

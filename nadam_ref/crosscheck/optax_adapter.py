@@ -9,6 +9,7 @@ from __future__ import annotations
 from ._adapter import Case, drive, import_module
 
 LIBRARY = "optax"
+EXTRA = "crosscheck"
 DISTRIBUTION = "optax"
 
 

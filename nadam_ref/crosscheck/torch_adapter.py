@@ -12,6 +12,7 @@ import contextlib
 from ._adapter import Case, drive, import_module
 
 LIBRARY = "torch"
+EXTRA = "crosscheck"
 DISTRIBUTION = "torch"
 
 

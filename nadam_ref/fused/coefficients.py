@@ -98,7 +98,8 @@ def _nesterov(mu_t, mu_next, mu_prod, mu_prod_next, scale):
 def nadam(state, hp):
     t, mu_t, mu_next, mu_prod, mu_prod_next = s = momentum_schedule(state, hp)
     sqrt_b, e, r = _l2_root(hp, 1 - hp.nu**t)
-    c_g, c_m = _nesterov(mu_t, mu_next, mu_prod, mu_prod_next, hp.lr * sqrt_b)
+    m_hat_prod = mu_prod if hp.m_hat_correction == "current" else mu_prod_next  # TF1/timm: this step's product
+    c_g, c_m = _nesterov(mu_t, mu_next, mu_prod, m_hat_prod, hp.lr * sqrt_b)
     mu = m_decay(s, hp).mu  # what m decays with: μ, or μ_t under m_decay="scheduled"
     return {"t": t, "mu_prod": mu_prod}, {
         "mu": mu, "one_minus_mu": 1 - mu, "nu": hp.nu, "one_minus_nu": 1 - hp.nu, "c_g": c_g, "c_m": c_m, "e": e,

@@ -31,12 +31,16 @@ from ..backend import array_module
 EPS_PLACEMENTS = ("inside", "outside", "hat", "max")
 #: What m decays with: the schedule's μ_t (Adam's box) or the constant μ (Algorithm 8 as printed).
 M_DECAYS = ("scheduled", "constant")
+#: Nadam's m̂: divided by 1 − ∏_{i≤t+1} μ_i (``"next"``, the box) or by 1 − ∏_{i≤t} μ_i (``"current"``: TF1's
+#: ApplyAdam(use_nesterov=True), timm's NAdamW, pytorch-optimizer's AdamP(nesterov=True)).
+M_HAT_CORRECTIONS = ("next", "current")
 
 PAPER_DEFAULTS = {"mu": 0.99, "nu": 0.999, "eps": 1e-8, "schedule": "paper", "eps_placement": "inside",
                   "bias_correction": False, "eps_root": 0.0, "n0": 0.0}
 
 #: Every hyper-parameter a rule can be given; each rule reads some of them (``SPEC.hparams``), the others are errors.
-HPARAM_NAMES = ("lr", "mu", "nu", "eps", "schedule", "eps_placement", "bias_correction", "eps_root", "n0", "m_decay")
+HPARAM_NAMES = ("lr", "mu", "nu", "eps", "schedule", "eps_placement", "bias_correction", "eps_root", "n0", "m_decay",
+                "m_hat_correction")
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class HParams:
     :math:`\hat n_t = n_t / (1 - \nu^t)`, which the paper's experiments used ("All algorithms used initialization
     bias correction") though Algorithm 5 does not print it. ``m_decay`` says whether :math:`m` decays with
     :math:`\mu_t` (``"scheduled"``) or with :math:`\mu` (``"constant"``); see :func:`m_decay`.
+    ``m_hat_correction`` is Nadam's :math:`\hat m` denominator (see :mod:`nadam_ref.rules.nadam`).
 
     Two more exist only so that other libraries can be expressed exactly (both 0 reproduce the paper):
     ``eps_root`` is optax's second constant inside the root, :math:`\sqrt{\hat n + \varepsilon_{root}} +
@@ -67,12 +72,14 @@ class HParams:
     eps_root: float = PAPER_DEFAULTS["eps_root"]
     n0: float = PAPER_DEFAULTS["n0"]
     m_decay: str = "scheduled"
+    m_hat_correction: str = "next"
     mu_at: schedules.Schedule = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         for name, expected, ok in _NUMBERS:
             object.__setattr__(self, name, _number(name, getattr(self, name), expected, ok))
-        for name, allowed in (("eps_placement", EPS_PLACEMENTS), ("m_decay", M_DECAYS)):
+        for name, allowed in (("eps_placement", EPS_PLACEMENTS), ("m_decay", M_DECAYS),
+                              ("m_hat_correction", M_HAT_CORRECTIONS)):
             object.__setattr__(self, name, _choice(name, getattr(self, name), allowed))
         object.__setattr__(self, "bias_correction", _flag("bias_correction", self.bias_correction))
         if isinstance(self.schedule, str) or not callable(self.schedule):

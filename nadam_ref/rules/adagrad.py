@@ -26,7 +26,10 @@ SPEC = RuleSpec(
     numeric_variants={"n0": 0.1},
     library_variants=(LibraryVariant("torch Adagrad", {"eps_placement": "outside"}),
                       LibraryVariant("optax adagrad", {"n0": 0.1}),
-                      LibraryVariant("keras 3 Adagrad", {"n0": 0.1})),
+                      LibraryVariant("keras 3 Adagrad", {"n0": 0.1}),
+                      LibraryVariant("tf_keras 2.21 Adagrad, float32 hyper-parameters", {"n0": 0.1}),
+                      LibraryVariant("tf_keras 2.21 legacy.Adagrad, float32 hyper-parameters",
+                                     {"n0": 0.1, "eps_placement": "outside"})),
     golden=("eps_placement", "n0"))
 HPARAMS = SPEC.hparams
 STATE = ("n",)

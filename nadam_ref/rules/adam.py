@@ -44,7 +44,12 @@ SPEC = RuleSpec(
         LibraryVariant("torch Adam", {"schedule": "constant", "eps_placement": "outside"}),
         LibraryVariant("optax adam", {"schedule": "constant", "eps_placement": "outside"}),
         LibraryVariant("optax adam(eps=0, eps_root=ε)", {"schedule": "constant", "eps_placement": "inside"}),
-        LibraryVariant("keras 3 Adam", {"schedule": "constant", "eps_placement": "hat"})),
+        LibraryVariant("keras 3 Adam", {"schedule": "constant", "eps_placement": "hat"}),
+        LibraryVariant("tf_keras 2.21 Adam and legacy.Adam, float32 hyper-parameters",
+                       {"schedule": "constant", "eps_placement": "hat"}),
+        LibraryVariant("tf_keras 2.21 Adam(adaptive_epsilon=True), float32 hyper-parameters",
+                       {"schedule": "constant", "eps_placement": "outside"}),
+        LibraryVariant("paddle 3.3 Adam", {"schedule": "constant", "eps_placement": "outside"})),
     golden=("schedule", "eps_placement"))
 HPARAMS = SPEC.hparams
 STATE = ("m", "n")

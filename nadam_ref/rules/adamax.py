@@ -37,7 +37,11 @@ SPEC = RuleSpec(
              "m_decay": ("scheduled", "constant")},
     library_variants=(LibraryVariant("torch Adamax", {"schedule": "constant", "eps_placement": "max"}),
                       LibraryVariant("optax adamax", {"schedule": "constant", "eps_placement": "max"}),
-                      LibraryVariant("keras 3 Adamax", {"schedule": "constant", "eps_placement": "inside"})),
+                      LibraryVariant("keras 3 Adamax", {"schedule": "constant", "eps_placement": "inside"}),
+                      LibraryVariant("tf_keras 2.21 Adamax and legacy.Adamax, float32 hyper-parameters",
+                                     {"schedule": "constant", "eps_placement": "inside"}),
+                      LibraryVariant("pytorch_optimizer 4.1 AdaMax",
+                                     {"schedule": "constant", "eps_placement": "max"})),
     golden=("schedule", "eps_placement"))
 HPARAMS = SPEC.hparams
 STATE = ("m", "n")

@@ -22,7 +22,13 @@ SPEC = RuleSpec(
     NAME, hparams=("lr", "mu", "schedule"), options={"schedule": ("paper", "constant")},
     library_variants=(LibraryVariant("torch SGD(momentum=μ)", {"schedule": "constant"}),
                       LibraryVariant("optax sgd(momentum=μ)", {"schedule": "constant"}),
-                      LibraryVariant("keras 3 SGD(momentum=μ)", {"schedule": "constant"})),
+                      LibraryVariant("keras 3 SGD(momentum=μ)", {"schedule": "constant"}),
+                      LibraryVariant("tf_keras 2.21 SGD(momentum=μ), float32 hyper-parameters",
+                                     {"schedule": "constant"}),
+                      LibraryVariant("paddle 3.3 Momentum(momentum=μ), float32 hyper-parameters",
+                                     {"schedule": "constant"}),
+                      LibraryVariant("mxnet 1.9 SGD(momentum=μ), float32 hyper-parameters",
+                                     {"schedule": "constant"})),
     golden=("schedule",))
 HPARAMS = SPEC.hparams
 STATE = ("m",)

@@ -32,6 +32,17 @@ Read literally. Two places where the paper could be read otherwise, and what we 
   ``eps_root`` adds optax's second constant under the root, :math:`\sqrt{\hat n_t + \varepsilon_{root}} +
   \varepsilon`.
 
+Two variants exist only because libraries compute them (both off by default):
+
+* ``m_hat_correction="current"`` divides :math:`m_t` by :math:`1 - \prod_{i\le t}\mu_i` (this step's product)
+  instead of the box's :math:`1 - \prod_{i\le t+1}\mu_i`. With a constant :math:`\mu` the step is then
+  :math:`\bar m_t = (\mu m_t + (1-\mu) g_t)/(1-\mu^t)`: Adam's update with Nesterov's look-ahead, as TensorFlow 1's
+  ``ApplyAdam(use_nesterov=True)`` (``tf.contrib.opt.NadamOptimizer``), timm 1.0's ``NAdamW`` and
+  pytorch-optimizer 4.1's ``AdamP(nesterov=True)`` compute it.
+* ``eps_placement="hat"`` is Adam's :math:`\hat\varepsilon` form (see :mod:`nadam_ref.rules.adam`),
+  :math:`\sqrt{\hat n_t} + \varepsilon/\sqrt{1-\nu^t}`: TF1's ``ApplyAdam(use_nesterov=True)`` and
+  pytorch-optimizer 4.1's ``AdamP(nesterov=True)``.
+
 The schedule: torch's ``NAdam`` is ``"paper"`` (its ``momentum_decay`` 0.004 = 1/250), keras 3's ``Nadam`` is
 ``"keras"`` (:math:`0.96^t`), optax's ``nadam`` is ``"constant"``. See :mod:`nadam_ref.schedules`.
 
@@ -45,15 +56,23 @@ NAME = "nadam"
 ALGORITHM = "Algorithm 8"
 DEFAULT_LR = 2e-3
 SPEC = RuleSpec(
-    NAME, hparams=("lr", "mu", "nu", "eps", "schedule", "eps_placement", "eps_root", "m_decay"),
-    options={"schedule": ("paper", "constant", "keras"), "eps_placement": ("inside", "outside"),
-             "m_decay": ("constant", "scheduled")},
+    NAME, hparams=("lr", "mu", "nu", "eps", "schedule", "eps_placement", "eps_root", "m_decay", "m_hat_correction"),
+    options={"schedule": ("paper", "constant", "keras"), "eps_placement": ("inside", "outside", "hat"),
+             "m_decay": ("constant", "scheduled"), "m_hat_correction": ("next", "current")},
     numeric_variants={"eps_root": 1e-8},
     library_variants=(
         LibraryVariant("torch NAdam", {"schedule": "paper", "eps_placement": "outside"}),
         LibraryVariant("optax nadam", {"schedule": "constant", "eps_placement": "outside"}),
         LibraryVariant("optax nadam(eps=0, eps_root=ε)", {"schedule": "constant", "eps_placement": "inside"}),
-        LibraryVariant("keras 3 Nadam", {"schedule": "keras", "eps_placement": "outside"})),
+        LibraryVariant("keras 3 Nadam", {"schedule": "keras", "eps_placement": "outside"}),
+        LibraryVariant("timm 1.0 NAdamW(weight_decay=0)",
+                       {"schedule": "constant", "eps_placement": "outside", "m_hat_correction": "current"}),
+        LibraryVariant("pytorch_optimizer 4.1 AdamP(nesterov=True); TF1 ApplyAdam(use_nesterov=True) (transcribed)",
+                       {"schedule": "constant", "eps_placement": "hat", "m_hat_correction": "current"}),
+        LibraryVariant("timm 1.0 NAdamLegacy", {"schedule": "paper", "eps_placement": "outside"}),
+        LibraryVariant("pytorch_optimizer 4.1 load_optimizer('nadam'), which is torch's NAdam",
+                       {"schedule": "paper", "eps_placement": "outside"}),
+        LibraryVariant("mxnet 1.9 Nadam", {"schedule": "paper", "eps_placement": "outside"})),
     golden=("schedule", "eps_placement"))
 HPARAMS = SPEC.hparams
 STATE = ("m", "n")
@@ -77,10 +96,15 @@ def step(theta, g, state, hp):
     g_hat = g / (1 - mu_prod)
     m = mu * state["m"] + (1 - mu) * g
     m_hat = m / (1 - mu_prod_next)
+    if hp.m_hat_correction == "current":  # variant: TF1 ApplyAdam(use_nesterov), timm NAdamW: this step's product
+        m_hat = m / (1 - mu_prod)
     n = nu * state["n"] + (1 - nu) * g**2
     n_hat = n / (1 - nu**t)
     m_bar = (1 - mu_t) * g_hat + mu_next * m_hat
-    update = hp.lr * m_bar / root(n_hat, hp.eps, hp.eps_placement, hp.eps_root)
+    eps = hp.eps
+    if hp.eps_placement == "hat":  # variant: Adam's ε̂ form, ε / √(1 − ν^t) outside the root
+        eps = hp.eps / (1 - nu**t) ** 0.5
+    update = hp.lr * m_bar / root(n_hat, eps, hp.eps_placement, hp.eps_root)
     theta = theta - update
 
     new_state = {"t": t, "mu_prod": mu_prod, "m": m, "n": n}

@@ -25,7 +25,13 @@ SPEC = RuleSpec(
     NAME, hparams=("lr", "mu", "schedule"), options={"schedule": ("paper", "constant")},
     library_variants=(LibraryVariant("torch SGD(momentum=μ, nesterov=True)", {"schedule": "constant"}),
                       LibraryVariant("optax sgd(momentum=μ, nesterov=True)", {"schedule": "constant"}),
-                      LibraryVariant("keras 3 SGD(momentum=μ, nesterov=True)", {"schedule": "constant"})),
+                      LibraryVariant("keras 3 SGD(momentum=μ, nesterov=True)", {"schedule": "constant"}),
+                      LibraryVariant("tf_keras 2.21 SGD(nesterov=True) and legacy.SGD, float32 hyper-parameters",
+                                     {"schedule": "constant"}),
+                      LibraryVariant("timm 1.0 SGDW(nesterov=True)", {"schedule": "constant"}),
+                      LibraryVariant("paddle 3.3 Momentum(use_nesterov=True), float32 hyper-parameters",
+                                     {"schedule": "constant"}),
+                      LibraryVariant("mxnet 1.9 NAG, float32 hyper-parameters", {"schedule": "constant"})),
     golden=("schedule",))
 HPARAMS = SPEC.hparams
 STATE = ("m",)

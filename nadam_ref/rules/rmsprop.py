@@ -25,7 +25,10 @@ SPEC = RuleSpec(
     options={"eps_placement": ("inside", "outside"), "bias_correction": (False, True)},
     library_variants=(LibraryVariant("torch RMSprop", {"eps_placement": "outside"}),
                       LibraryVariant("optax rmsprop", {}),
-                      LibraryVariant("keras 3 RMSprop", {})),
+                      LibraryVariant("keras 3 RMSprop", {}),
+                      LibraryVariant("tf_keras 2.21 RMSprop, float32 hyper-parameters", {}),
+                      LibraryVariant("tf_keras 2.21 legacy.RMSprop, float32 hyper-parameters",
+                                     {"eps_placement": "outside"})),
     golden=("eps_placement", "bias_correction"))
 HPARAMS = SPEC.hparams
 STATE = ("n",)

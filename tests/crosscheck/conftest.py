@@ -16,9 +16,13 @@ def _skip_unless(library):
         pytest.skip(f"{library} is not usable here ({e}); pip install -e '.[crosscheck]'")
 
 
+#: The peers of the ``crosscheck`` extra; those of ``peers`` (and MXNet) have their own tests (test_identify.py).
+CROSSCHECK = tuple(lib for lib, adapter in harness.ADAPTERS.items() if adapter.EXTRA == "crosscheck")
+
+
 @pytest.fixture(scope="session")
 def all_peers():
-    for library in harness.LIBRARIES:
+    for library in CROSSCHECK:
         _skip_unless(library)
 
 
@@ -30,4 +34,4 @@ def torch_peer():
 @pytest.fixture(scope="session")
 def float64_report(all_peers):
     """One cross-check run shared by the tests that read it (20 steps keep it short)."""
-    return harness.crosscheck(harness.LIBRARIES, steps=20, dtype="float64", explicit=True)
+    return harness.crosscheck(CROSSCHECK, steps=20, dtype="float64", explicit=True)

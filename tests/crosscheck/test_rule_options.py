@@ -81,7 +81,7 @@ def test_the_keras_schedule_is_warming_with_timescale_one():
         assert mu_at(t) == 0.9 * (1 - 0.5 * 0.96**t)
 
 
-@pytest.mark.parametrize(("rule", "placement"), [("adam", "max"), ("nadam", "hat"), ("adamax", "hat"),
+@pytest.mark.parametrize(("rule", "placement"), [("adam", "max"), ("nadam", "max"), ("adamax", "hat"),
                                                  ("rmsprop", "hat"), ("adagrad", "max")])
 def test_a_placement_the_rule_does_not_have_is_refused_naming_the_allowed(rule, placement):
     with pytest.raises(ValueError, match=rf"eps_placement=.{placement}. is not an option of rule .{rule}.; "

@@ -25,7 +25,7 @@ def test_the_file_is_modest_and_covers_every_rule_problem_and_variant(committed)
     assert {c["rule"] for c in cases} == set(rules.RULES)
     assert {c["problem"] for c in cases} == {"quadratic", "rosenbrock"}
     nadam = {(c["hparams"]["schedule"], c["hparams"]["eps_placement"]) for c in cases if c["rule"] == "nadam"}
-    assert nadam == {(s, e) for s in ("paper", "constant", "keras") for e in ("inside", "outside")}
+    assert nadam == {(s, e) for s in ("paper", "constant", "keras") for e in ("inside", "outside", "hat")}
     assert {c["hparams"]["eps_placement"] for c in cases if c["rule"] == "adamax"} == {"inside", "max"}
     assert all(len(c["steps"]) == vectors.STEPS for c in cases)
 
@@ -66,7 +66,7 @@ def test_differences_are_found_and_named(committed):
 def test_the_cli_writes_and_checks_vectors(tmp_path, capsys):
     out = tmp_path / "v.json"
     assert main(["vectors", "--out", str(out), "--steps", "3"]) == 0
-    assert "72 cases × 3 steps" in capsys.readouterr().out
+    assert "78 cases × 3 steps" in capsys.readouterr().out
     assert main(["vectors", "--check", str(out), "--steps", "3"]) == 0
     assert main(["vectors", "--check", str(vectors.COMMITTED)]) == 0
     assert main(["vectors", "--check", str(out)]) == 1  # 3 steps stored, 8 built
