@@ -34,6 +34,8 @@ from pathlib import Path
 
 import yaml
 
+from nadam_ref._io import move_into_place
+
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 BUILD = BOOK / "_build"
@@ -72,7 +74,7 @@ def ensure_mathjax(vendor: Path = VENDOR, tarball: Path | None = None) -> Path:
                 raise BookBuildError(f"{tgz} holds no package/es5/ folder; is it the mathjax@3 npm tarball?")
             safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # Python >= 3.10.12 / 3.11.4
             archive.extractall(unpacked, members=members, **safe)
-        os.replace(unpacked / "package" / "es5", target)
+        move_into_place(unpacked / "package" / "es5", target)
     return target
 
 

@@ -30,7 +30,6 @@ import json
 import math
 import numbers
 import os
-import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable, Mapping
@@ -39,6 +38,7 @@ import numpy
 
 from . import fused as _fused
 from . import rules as _rules
+from ._io import atomic_savez
 from .backend import BackendMismatchError, array_module, backend_name, is_array, to_device, to_host
 
 FLOAT_DTYPES = ("float32", "float64")
@@ -341,23 +341,6 @@ def _check_params(params) -> dict:
             raise TypeError(f"parameter {name!r} has dtype {p.dtype}; expected one of {FLOAT_DTYPES}")
     array_module(*params.values())  # one backend for all, or an error
     return dict(params)
-
-
-def atomic_savez(path, arrays: dict) -> None:
-    """``numpy.savez`` to a temporary file beside ``path``, flushed to disk, then renamed onto ``path``."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            numpy.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def read_state_file(path) -> tuple[dict, dict]:

@@ -1,8 +1,9 @@
-"""Helpers for the notebooks: a rule's algorithm box set beside the code lines that implement it, and small
-contour plots and animations of 2D paths.
+"""Helpers for the notebooks and ``nadam-ref trace``: a rule's algorithm box set beside the code lines that
+implement it, the box traced step by step with its values (:func:`trace_table`), and small contour plots and
+animations of 2D paths.
 
 Nothing here computes an update: the listings are read from the rule modules' own source with :mod:`inspect`, and
-the paths come from :func:`nadam_ref.trajectory`.
+the paths and traces come from :mod:`nadam_ref.trajectory`.
 
     >>> from nadam_ref.teaching import box_beside_code
     >>> print(box_beside_code("gd"))  # doctest: +ELLIPSIS
@@ -16,10 +17,16 @@ import html
 import inspect
 import os
 import re
+import textwrap
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
+import numpy
+
 from . import rules as _rules
+from ._io import strict_json
 from .backend import to_host
+from .surfaces.functions import SURFACES
 from .trajectory import iterate as _iterate
 
 #: Box symbols whose code is more than one assignment to the same name.
@@ -134,6 +141,86 @@ def _indent(text: str) -> int:
 def _relative(path: str) -> str:
     package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     return os.path.relpath(os.path.abspath(path), package_parent).replace(os.sep, "/")
+
+
+# -- the trace table: ``nadam-ref trace`` ------------------------------------------------------------------------
+
+#: The problem every trace runs on: the race's ill-conditioned quadratic, started at θ₀ = (1, 1) so that every
+#: number on screen can be checked by hand.
+TRACE_SURFACE = SURFACES["quadratic"]
+TRACE_THETA0 = (1.0, 1.0)
+TRACE_PROBLEM = "f(θ) = 0.1·θ₁² + 2·θ₂²,  ∇f(θ) = (0.2·θ₁, 4·θ₂),  θ₀ = (1, 1)"
+
+
+@dataclass(frozen=True)
+class TraceTable:
+    """The lines of one rule's box with their values, step by step, on :data:`TRACE_PROBLEM`.
+
+    ``steps`` is an iterator of dicts (one per step, keyed by the box's symbols, plain floats and lists): each step
+    is computed when it is read, so a trace of any length streams in constant memory, and can be read once.
+    """
+
+    rule: str
+    algorithm: str
+    problem: str
+    theta0: tuple
+    hparams: dict
+    box: tuple[tuple[str, str], ...]
+    steps: Iterator[dict]
+
+    def lines(self) -> Iterator[str]:
+        """The table as text, one line at a time (``nadam-ref trace``)."""
+        yield f"{self.rule} ({self.algorithm}) on {self.problem}"
+        yield "hyper-parameters: " + ", ".join(f"{k} = {v}" for k, v in self.hparams.items())
+        width = max(len(line) for _, line in self.box)
+        for step in self.steps:
+            scalars = "   ".join(f"{name} = {step[key]:.9g}" for key, name in
+                                  (("mu_t", "μ_t"), ("mu_next", "μ_{t+1}")) if key in step)
+            yield ""
+            yield f"step t = {step['t']}" + (f"   ({scalars})" if scalars else "")
+            for symbol, line in self.box:
+                if symbol in step:
+                    yield f"  {line:<{width}}  = {_trace_value(step[symbol])}"
+
+    def json_chunks(self) -> Iterator[str]:
+        """The table as one strict JSON document (``nadam-ref trace --json``), written a step at a time: the keys
+        ``rule``, ``paper``, ``problem``, ``theta0``, ``hparams``, ``box`` (symbol and line) and ``steps``; a
+        non-finite value is the string ``"NaN"``, ``"Infinity"`` or ``"-Infinity"`` (see :mod:`nadam_ref._io`)."""
+        head = {"rule": self.rule, "paper": self.algorithm, "problem": self.problem, "theta0": list(self.theta0),
+                "hparams": self.hparams, "box": [{"symbol": s, "line": line} for s, line in self.box]}
+        yield strict_json(head, indent=2)[:-2] + ',\n  "steps": ['
+        for i, step in enumerate(self.steps):
+            yield ("," if i else "") + "\n" + textwrap.indent(strict_json(step, indent=2), "    ")
+        yield "\n  ]\n}\n"
+
+
+def trace_table(rule: str, steps: int = 2, **hparams) -> TraceTable:
+    """``rule``'s box traced for ``steps`` steps on :data:`TRACE_PROBLEM`, with ``hparams`` over the paper's
+    defaults. The rule, ``steps`` and the hyper-parameters are checked here, before any step is computed
+    (UnknownRuleError, ValueError or TypeError naming the bad value)."""
+    module = _rules.get(rule)
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps={steps!r}; expected an integer >= 1")
+    hp = _rules.make_hparams(module, **hparams)
+    theta0 = numpy.array(TRACE_THETA0)  # on the host: a trace is printed
+    trace = (_plain(step) for _, step in _iterate(rule, TRACE_SURFACE.grad, theta0, steps, **hparams))
+    return TraceTable(rule, module.ALGORITHM, TRACE_PROBLEM, TRACE_THETA0,
+                      {k: v for k, v in hp.describe().items() if k in module.HPARAMS}, tuple(module.BOX), trace)
+
+
+def trace_text(rule: str, steps: int = 2, **hparams) -> str:
+    """The text of :func:`trace_table` (for a notebook: ``print(trace_text("nadam"))``)."""
+    return "\n".join(trace_table(rule, steps, **hparams).lines())
+
+
+def _plain(step: dict) -> dict:
+    return {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in step.items()}
+
+
+def _trace_value(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(f"{v: .9g}" for v in value) + "]"
+    return f"{value:.9g}"
 
 
 # -- pictures --------------------------------------------------------------------------------------------------

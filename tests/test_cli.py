@@ -81,3 +81,38 @@ def test_quick_demo_writes_the_race_and_the_traces(tmp_path, capsys):
     traces = (tmp_path / "trace.txt").read_text(encoding="utf-8")
     assert all(f"{rule} (" in traces for rule in nadam_ref.PAPER_RULES)
     assert str(tmp_path / "race") in out and "reproduce-mnist" not in out
+
+
+def test_trace_streams_its_steps_so_any_step_count_starts_printing_at_once():
+    import threading
+
+    proc = subprocess.Popen([sys.executable, "-m", "nadam_ref", "trace", "--rule", "nadam", "--steps", "100000000000"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout.readline() for _ in range(40)), daemon=True)
+    reader.start()
+    reader.join(timeout=120)
+    proc.kill()
+    proc.wait()
+    assert sum(line.startswith("step t = ") for line in lines) >= 3
+
+
+def test_a_reader_that_goes_away_is_not_an_error():
+    result = subprocess.run(f"{sys.executable} -m nadam_ref trace --rule nadam --steps 100000 | head -n 3",
+                            shell=True, capture_output=True, text=True)
+    assert result.stdout.count("\n") == 3 and result.stderr == ""
+
+
+def test_the_library_trace_text_is_what_the_cli_prints(capsys):
+    from nadam_ref.teaching import trace_text
+
+    assert main(["trace", "--rule", "adamax", "--steps", "3", "--eps", "1e-6"]) == 0
+    assert capsys.readouterr().out == trace_text("adamax", 3, eps=1e-6) + "\n"
+
+
+def test_commands_do_not_import_the_cli_back():
+    import pathlib
+
+    commands = pathlib.Path(nadam_ref.__file__).parent / "commands"
+    for path in commands.glob("*.py"):
+        assert "..cli" not in path.read_text(encoding="utf-8"), path.name

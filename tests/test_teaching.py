@@ -91,3 +91,60 @@ def test_library_variants_are_listed_apart_from_the_box_lines():
     assert variants[0].startswith('if hp.eps_placement == "hat":') and len(variants) == 2
     assert all(c.nested for c in rows[VARIANTS][1:])
     assert VARIANTS not in dict(box_beside_code("gd").rows)  # no variants, no row
+
+
+# -- the trace table ----------------------------------------------------------------------------------------------
+
+def test_the_trace_runs_on_the_race_quadratic_from_one_one():
+    from nadam_ref.surfaces import get_surface
+    from nadam_ref.teaching import TRACE_SURFACE, TRACE_THETA0, trace_table
+
+    assert TRACE_SURFACE is get_surface("quadratic") and TRACE_THETA0 == (1.0, 1.0)
+    (step,) = trace_table("gd", 1, lr=0.1).steps
+    assert step["g"] == [0.2, 4.0] and step["theta"] == [1 - 0.1 * 0.2, 1 - 0.1 * 4.0]
+
+
+def test_trace_steps_are_computed_as_they_are_read():
+    from nadam_ref.teaching import trace_table
+
+    table = trace_table("nadam", 10**12)  # would never return if the steps were computed up front
+    first = [next(table.steps) for _ in range(3)]
+    assert [s["t"] for s in first] == [1, 2, 3]
+
+
+def test_trace_json_is_the_same_document_json_dumps_writes():
+    import json
+
+    from nadam_ref.teaching import trace_table
+
+    streamed = "".join(trace_table("nadam", 3, schedule="constant").json_chunks())
+    table = trace_table("nadam", 3, schedule="constant")
+    whole = {"rule": table.rule, "paper": table.algorithm, "problem": table.problem, "theta0": list(table.theta0),
+             "hparams": table.hparams, "box": [{"symbol": s, "line": t} for s, t in table.box],
+             "steps": list(table.steps)}
+    assert streamed == json.dumps(whole, indent=2, ensure_ascii=False) + "\n"
+
+
+def test_a_diverging_trace_is_strict_json_with_named_non_finite_values():
+    import json
+
+    from nadam_ref.teaching import trace_table
+
+    with numpy.errstate(over="ignore", invalid="ignore"):
+        text = "".join(trace_table("gd", 3, lr=1e200).json_chunks())
+    steps = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))["steps"]
+    assert steps[1]["update"] == ["-Infinity", "-Infinity"] and steps[1]["theta"] == ["Infinity", "Infinity"]
+    assert steps[2]["theta"] == ["NaN", "NaN"]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"rule": "adamw"}, "unknown rule 'adamw'"),
+    ({"rule": "adam", "steps": 0}, "steps=0"),
+    ({"rule": "adam", "steps": 2.5}, "steps=2.5"),
+    ({"rule": "adam", "lr": -1.0}, "lr=-1.0"),
+])
+def test_trace_table_checks_everything_before_the_first_step(kwargs, message):
+    from nadam_ref.teaching import trace_table
+
+    with pytest.raises(ValueError, match=re.escape(message)):
+        trace_table(**kwargs)

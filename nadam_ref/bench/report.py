@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+
+from .._io import atomic_write_text
 
 COLUMNS = ("nadam_ref reference", "nadam_ref fused", "fused kernel", "torch foreach", "torch fused")
 RATIOS = ("fused kernel / torch foreach", "nadam_ref fused / torch foreach", "fused kernel / torch fused",
@@ -145,14 +146,6 @@ def write(result: dict, out_dir: str, stem: str) -> tuple[str, str]:
     paths = []
     for suffix, text in ((".json", json.dumps(result, indent=1)), (".md", markdown(result))):
         path = os.path.join(out_dir, stem + suffix)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=out_dir)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text + "\n")
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        atomic_write_text(path, text + "\n")
         paths.append(path)
     return tuple(paths)

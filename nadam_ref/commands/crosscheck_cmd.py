@@ -2,24 +2,26 @@
 [--markdown FILE]``: every mapped library call next to the nadam_ref variant it computes.
 
 Exit status 0 iff every mapped pair agrees within the tolerance (1e-12 relative in float64); a library that is
-not installed is reported as skipped, and fails the run only when it was named explicitly.
+not installed is reported as skipped, and fails the run only when it was named explicitly. ``--json`` is strict
+JSON: an infinite distance (one side diverged) is the string "Infinity", a NaN "NaN".
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from .. import rules
-from ..cli import CLIError
+from .._io import OutputDirError, atomic_write_text, check_file_writable, strict_json
 from ..crosscheck.harness import TOLERANCE
+from . import CLIError
+
+MAX_STEPS = 100_000
 
 
 def add_arguments(parser):
     parser.add_argument("--against", default="all",
                         help="comma-separated: torch, optax, keras (the crosscheck extra), tf_keras, timm, "
                         "pytorch_optimizer, paddle (the peers extra), mxnet (its own environment); or all (default)")
-    parser.add_argument("--steps", type=int, default=50, help="steps per run (default 50)")
+    parser.add_argument("--steps", type=int, default=50,
+                        help=f"steps per run (default 50, at most {MAX_STEPS:,}: every path is kept in memory)")
     parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     parser.add_argument("--rules", default=None,
                         help=f"only these rules (comma-separated; of {', '.join(rules.RULES)})")
@@ -30,10 +32,14 @@ def add_arguments(parser):
 
 def run(args) -> int:
     from ..crosscheck import conventions, harness
-    from ..crosscheck.vectors import write_text_atomically
 
-    if args.markdown and not Path(args.markdown).parent.is_dir():
-        raise CLIError(f"--markdown {args.markdown}: folder {Path(args.markdown).parent} does not exist")
+    if args.steps > MAX_STEPS:
+        raise CLIError(f"--steps {args.steps}: expected at most {MAX_STEPS:,} (every path is kept in memory)")
+    if args.markdown:
+        try:
+            check_file_writable(args.markdown)  # before the run, not after it
+        except OutputDirError as e:
+            raise CLIError(f"--markdown: {e}") from None
     try:
         libraries, explicit = harness.parse_libraries(args.against)
         rule_names = [r.strip() for r in args.rules.split(",") if r.strip()] if args.rules else None
@@ -43,9 +49,9 @@ def run(args) -> int:
         raise CLIError(str(e)) from None
     if args.markdown:
         text = conventions.markdown(report, conventions.verify_reference(report, args.steps))
-        write_text_atomically(args.markdown, text)
+        atomic_write_text(args.markdown, text)
     if args.json:
-        print(json.dumps(_as_dict(report), indent=2, ensure_ascii=False))
+        print(strict_json(_as_dict(report), indent=2))
     else:
         _print_table(report)
     return 0 if report.ok else 1

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import json
+from .._io import strict_json
+from . import CLIError
 
 
 def add_arguments(parser):
@@ -11,24 +12,23 @@ def add_arguments(parser):
     dl.add_argument("name", choices=["mnist", "ptb", "text8"])
     dl.add_argument("--dir", default=None, help="destination folder (default: the cache's <name>/ folder)")
     dl.add_argument("--mirror", default=None, help="base URL of a mirror holding the same file names")
-    dl.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the server")
+    dl.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the server (default 60)")
     info = sub.add_parser("info", help="what data is available locally, and where")
     info.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def run(args) -> int:
     from .. import data
-    from ..cli import CLIError
 
     if args.action == "download":
         try:
             data.download(args.name, args.dir, mirror=args.mirror, timeout=args.timeout)
-        except (data.DownloadError, OSError) as e:
+        except (ValueError, data.DownloadError, OSError) as e:  # a bad --mirror or --timeout is a ValueError
             raise CLIError(str(e)) from None
         return 0
     report = data.info()
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(strict_json(report, indent=2))
         return 0
     print("shipped with the package (offline defaults):")
     for f in report["shipped"]:

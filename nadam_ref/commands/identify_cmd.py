@@ -8,8 +8,12 @@ printed with the step and box line where they first part).
 from __future__ import annotations
 
 import json
+import math
 
-from ..cli import CLIError
+from .._io import strict_json
+from . import CLIError
+
+MAX_STEPS = 100_000
 
 _KINDS = {"torch": "a torch.optim.Optimizer class (also timm, pytorch-optimizer)", "optax": "an optax factory",
           "keras": "a keras 3 optimizer class", "tf_keras": "a tf.keras 2 optimizer class",
@@ -26,7 +30,7 @@ def add_arguments(parser):
                         "those read from the call; for --step, the numbers built into the function")
     parser.add_argument("--rules", default=None, help="these rules (comma-separated), or all (every rule but "
                         "nag_lookahead); default: the rules the target's name points to, all if it names none")
-    parser.add_argument("--steps", type=int, default=20, help="steps per problem (default 20)")
+    parser.add_argument("--steps", type=int, default=20, help=f"steps per problem (default 20, at most {MAX_STEPS:,})")
     parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     parser.add_argument("--tolerance", type=float, default=None,
                         help="largest normwise relative difference that counts as reproduced (1e-12 in float64)")
@@ -38,8 +42,10 @@ def run(args) -> int:
 
     kind = next(k for k in _KINDS if getattr(args, k))
     kwargs, hparams = _json("--kwargs", args.kwargs), _json("--hparams", args.hparams)
-    if args.steps < 1:
-        raise CLIError(f"--steps {args.steps}: expected an integer >= 1")
+    if not 1 <= args.steps <= MAX_STEPS:
+        raise CLIError(f"--steps {args.steps}: expected an integer from 1 to {MAX_STEPS:,} (paths are kept in memory)")
+    if args.tolerance is not None and not 0 < args.tolerance < math.inf:
+        raise CLIError(f"--tolerance {args.tolerance}: expected a finite number > 0")
     rule_names = args.rules if args.rules in (None, "all") else [r.strip() for r in args.rules.split(",") if r.strip()]
     try:
         result = identify(getattr(args, kind), kwargs, kind=kind, rule_names=rule_names, hparams=hparams,
@@ -47,7 +53,7 @@ def run(args) -> int:
     except (ValueError, TypeError) as e:
         raise CLIError(str(e)) from None
     if args.json:
-        print(json.dumps(_as_dict(result), indent=2, ensure_ascii=False))
+        print(strict_json(_as_dict(result), indent=2))  # an infinite distance is "Infinity", not Infinity
     else:
         print(result)
     return 0 if result else 1

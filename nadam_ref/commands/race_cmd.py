@@ -18,10 +18,10 @@ import time
 from tqdm import tqdm
 
 from .. import rules
-from ..cli import CLIError
 from ..surfaces import SURFACES, get_surface
 from ..surfaces.output import OutputDirError, atomic_write_text, check_writable, staged_files
 from ..surfaces.race import check_start
+from . import CLIError
 
 FORMATS = ("gif", "html", "png")
 SUMMARY_FIELDS = ("rule", "lr", "steps", "final_loss", "distance_to_minimum", "first_step_within_tolerance",

@@ -13,8 +13,9 @@ from __future__ import annotations
 import sys
 import time
 
-from ..cli import CLIError
+from .._io import check_writable
 from ..rules import PAPER_RULES
+from . import CLIError
 
 
 def add_arguments(parser):
@@ -58,7 +59,8 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    from ..experiments import configs, reproduce
+    from ..data import DataError
+    from ..experiments import CheckpointMismatchError, configs, reproduce
 
     experiments = list(configs.EXPERIMENT_NAMES) if args.experiment == "all" else [args.experiment]
     out = args.out or f"runs/reproduce-{args.scale}"
@@ -67,7 +69,7 @@ def run(args) -> int:
     except ValueError as e:
         raise CLIError(str(e)) from None
     try:
-        reproduce.runner.ensure_writable(out)
+        check_writable(out)
     except OSError as e:
         raise CLIError(f"cannot write to --out {out!r}: {e.strerror or e}") from None
     start = time.perf_counter()
@@ -85,7 +87,7 @@ def run(args) -> int:
             progress=not args.quiet,
             log=(lambda *_: None) if args.quiet else _log,
         )
-    except reproduce.checkpoint.CheckpointMismatchError as e:
+    except (CheckpointMismatchError, DataError) as e:  # a data error names its file
         raise CLIError(str(e)) from None
     except PermissionError as e:
         raise CLIError(f"cannot write the outputs in {out!r}: {e}") from None

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy
 
-from .problems import checked_gradient
+from ..trajectory import gradient_like
 
 
 class LibraryMissingError(RuntimeError):
@@ -91,7 +91,7 @@ def drive(init, step, grad_fn, theta0, steps: int):
     handle, theta = init(theta0), theta0
     path = [numpy.array(theta0, copy=True)]
     for _ in range(steps):
-        g = checked_gradient(grad_fn, theta, where="the problem's gradient function")
+        g = gradient_like(grad_fn(theta), theta)
         theta = numpy.array(step(handle, g), copy=True)
         path.append(theta)
     return numpy.stack(path)

@@ -3,14 +3,25 @@ language can rebuild them from the numbers in :data:`PROBLEMS` (the golden vecto
 
 * ``quadratic``: :math:`f(\\theta) = \\sum_i a_i \\theta_i^2` with curvatures spread over five decades, so that
   :math:`\\hat n` is tiny in one coordinate and the place of :math:`\\varepsilon` shows in the iterates.
-* ``rosenbrock``: :math:`f(x, y) = (1 - x)^2 + 100 (y - x^2)^2`, non-separable and curved.
+* ``rosenbrock``: :math:`f(x, y) = (1 - x)^2 + 100 (y - x^2)^2`, non-separable and curved: the race's surface,
+  its gradient :func:`nadam_ref.surfaces.functions.rosenbrock_grad`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..backend import array_module, is_array, to_device
+from ..backend import array_module, to_device
+from ..surfaces.functions import rosenbrock_grad
+
+#: The quadratic's curvatures a_i.
+QUADRATIC_A = (1e-4, 1.0, 10.0)
+
+
+def quadratic_grad(theta):
+    r""":math:`\nabla f(\theta) = 2 a \theta` on the backend of ``theta``."""
+    return 2 * to_device(QUADRATIC_A, array_module(theta), theta.dtype) * theta
 
 
 @dataclass(frozen=True)
@@ -19,6 +30,7 @@ class Problem:
     formula: str
     theta0: tuple
     params: dict
+    gradient: Callable
     raw_lr: float | None = None
 
     def lr(self, rule_module) -> float:
@@ -30,11 +42,7 @@ class Problem:
 
     def grad(self, theta):
         r""":math:`\nabla f(\theta)` on the backend of ``theta``."""
-        xp = array_module(theta)
-        if self.name == "quadratic":
-            return 2 * to_device(self.params["a"], xp, theta.dtype) * theta
-        x, y = theta[0], theta[1]
-        return xp.stack([-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)])
+        return self.gradient(theta)
 
     def start(self, xp, dtype="float64"):
         """:math:`\\theta_0` as an array of ``xp`` in ``dtype``."""
@@ -42,11 +50,10 @@ class Problem:
 
 
 PROBLEMS = {
-    "quadratic": Problem("quadratic", "f(θ) = Σ_i a_i θ_i²", (1.0, -1.0, 0.5),
-                         {"a": (1e-4, 1.0, 10.0)},
-                         raw_lr=0.01),
+    "quadratic": Problem("quadratic", "f(θ) = Σ_i a_i θ_i²", (1.0, -1.0, 0.5), {"a": QUADRATIC_A},
+                         quadratic_grad, raw_lr=0.01),
     "rosenbrock": Problem("rosenbrock", "f(x, y) = (1 − x)² + 100 (y − x²)²", (-1.2, 1.0), {},
-                          raw_lr=1e-4),
+                          rosenbrock_grad, raw_lr=1e-4),
 }
 
 
@@ -56,12 +63,3 @@ def get(name: str) -> Problem:
         return PROBLEMS[name]
     except (KeyError, TypeError):
         raise ValueError(f"unknown problem {name!r}; expected one of {', '.join(PROBLEMS)}") from None
-
-
-def checked_gradient(grad_fn, theta, where: str = "grad_fn"):
-    """``grad_fn(theta)``, refused with a clear error unless it is an array of ``theta``'s shape."""
-    g = grad_fn(theta)
-    if not is_array(g) or g.shape != theta.shape:
-        got = getattr(g, "shape", type(g).__name__)
-        raise ValueError(f"{where} returned {got}; expected an array of shape {theta.shape} like theta")
-    return g

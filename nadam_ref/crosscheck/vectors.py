@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy
 
 from .. import rules
+from .._io import atomic_write_text
 from ..trajectory import trace_steps
 from . import problems
 
@@ -87,23 +86,7 @@ def dumps(vectors: dict) -> str:
 
 def write(path, vectors: dict) -> int:
     """Write ``vectors`` to ``path`` atomically; returns the size in bytes."""
-    return write_text_atomically(path, dumps(vectors))
-
-
-def write_text_atomically(path, text: str) -> int:
-    """Write ``text`` to a temp file next to ``path``, then rename it into place: never a half-written file."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return len(text.encode("utf-8"))
+    return atomic_write_text(path, dumps(vectors))
 
 
 def load(path=COMMITTED) -> dict:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._files import SHIPPED, atomic_write_bytes, cache_dir, file_digest
+from ._files import SHIPPED, DataError, cache_dir, file_digest
 from .analogies import analogy_metric, load_analogies
 from .download import SOURCES, ChecksumError, DownloadError, OfflineError, RemoteFile, download, fetch
 from .idx import IDXError, read_idx, write_idx
@@ -48,6 +48,6 @@ def info() -> dict:
 __all__ = [
     "load_mnist", "load_corpus", "lm_batches", "skipgram_pairs", "tokenize", "build_vocab", "Vocab", "Corpus",
     "load_analogies", "analogy_metric", "read_idx", "write_idx", "download", "fetch", "RemoteFile", "SOURCES",
-    "info", "cache_dir", "file_digest", "atomic_write_bytes", "SHIPPED", "CORPORA", "FASHION_MNIST",
-    "IDXError", "EmptyCorpusError", "DownloadError", "ChecksumError", "OfflineError",
+    "info", "cache_dir", "file_digest", "SHIPPED", "CORPORA", "FASHION_MNIST",
+    "DataError", "IDXError", "EmptyCorpusError", "DownloadError", "ChecksumError", "OfflineError",
 ]

@@ -1,10 +1,9 @@
-"""File helpers shared by the loaders and the downloader: where data lives, and atomic writes."""
+"""File helpers shared by the loaders and the downloader: where data lives, digests, required folders."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 #: The data shipped inside the package (see ``shipped/README.md``).
@@ -13,27 +12,26 @@ SHIPPED = Path(__file__).resolve().parent / "shipped"
 CACHE_ENV = "NADAM_REF_DATA"
 
 
+class DataError(ValueError):
+    """Data that is not what was expected: a file that is corrupt, truncated or not UTF-8, or a corpus too
+    small. The message names the file (where there is one) and says what was expected."""
+
+
+def read_utf8(path, what: str) -> str:
+    """The text of ``path``; a :class:`DataError` naming it and the first bad byte if it is not UTF-8."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise DataError(f"{path}: byte 0x{e.object[e.start]:02x} at offset {e.start} is not UTF-8; "
+                            f"expected {what} in UTF-8") from None
+
+
 def cache_dir() -> Path:
     """``$NADAM_REF_DATA``, else ``$XDG_CACHE_HOME/nadam_ref``, else ``~/.cache/nadam_ref``."""
     if os.environ.get(CACHE_ENV):
         return Path(os.environ[CACHE_ENV]).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "nadam_ref"
-
-
-def atomic_write_bytes(path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename: a reader sees the
-    old file or the whole new one, never half of it."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def file_digest(path, algorithm: str = "sha256") -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy
 
 from ..backend import to_host
-from ._files import SHIPPED
+from ._files import SHIPPED, DataError, read_utf8
 
 SHIPPED_ANALOGIES = SHIPPED / "analogies" / "questions-words.txt"
 
@@ -24,21 +24,19 @@ def load_analogies(path=None) -> list[tuple[str, tuple[str, str, str, str]]]:
     """``[(section, (a, b, c, d)), ...]``, lower-cased, from ``path`` (default: the shipped file)."""
     path = SHIPPED_ANALOGIES if path is None else path
     questions, section = [], None
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            line = line.strip()
-            if not line:
-                continue
-            if line.startswith(":"):
-                section = line[1:].strip()
-                continue
-            words = line.lower().split()
-            if len(words) != 4 or section is None:
-                raise ValueError(f"{path}:{number}: expected four words after a ': section' line, "
-                                 f"got {line!r}")
-            questions.append((section, tuple(words)))
+    for number, line in enumerate(read_utf8(path, "word2vec analogy questions").splitlines(), 1):
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith(":"):
+            section = line[1:].strip()
+            continue
+        words = line.lower().split()
+        if len(words) != 4 or section is None:
+            raise DataError(f"{path}:{number}: expected four words after a ': section' line, got {line!r}")
+        questions.append((section, tuple(words)))
     if not questions:
-        raise ValueError(f"{path}: no analogy questions found")
+        raise DataError(f"{path}: no analogy questions found")
     return questions
 
 

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import os
+import math
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._io import atomic_file, check_writable
 from ._files import cache_dir, file_digest
 
 
@@ -81,45 +83,65 @@ def download(name: str, directory=None, mirror: str | None = None, timeout: floa
     ``<name>/``). ``mirror`` replaces each URL's folder (the file names stay). Returns the files' paths."""
     if name not in SOURCES:
         raise ValueError(f"unknown data set {name!r}; downloadable: {sorted(SOURCES)}")
+    check_options(mirror, timeout)
     directory = Path(directory).expanduser() if directory is not None else cache_dir() / name
     return [fetch(remote, directory, mirror, timeout, log) for remote in SOURCES[name]]
+
+
+def check_options(mirror: str | None, timeout: float) -> None:
+    """A ValueError naming ``mirror`` unless it is an http(s), ftp or file URL, or ``timeout`` unless it is a
+    finite number of seconds > 0."""
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < math.inf:
+        raise ValueError(f"timeout={timeout!r}; expected a finite number of seconds > 0")
+    if mirror is not None:
+        url = urllib.parse.urlsplit(mirror)
+        if url.scheme not in ("http", "https", "ftp", "file") or (url.scheme != "file" and not url.netloc):
+            raise ValueError(f"mirror={mirror!r}; expected the URL of a folder, such as https://host/path/")
 
 
 def fetch(remote: RemoteFile, directory: Path, mirror: str | None = None, timeout: float = 60.0,
           log=print) -> Path:
     """Fetch one file into ``directory`` unless it is already there and verified; see the module docstring."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    check_options(mirror, timeout)
+    directory = Path(check_writable(directory))
     target = directory / remote.name
     if target.is_file() and file_digest(target, remote.algorithm) == remote.digest:
         log(f"{target}: present, {remote.algorithm} verified")
         return target
     url = remote.url if mirror is None else mirror.rstrip("/") + "/" + remote.url.rsplit("/", 1)[1]
-    fd, tmp = tempfile.mkstemp(prefix=f".{remote.name}.", suffix=".part", dir=directory)
-    os.close(fd)
-    unpacked = None
-    try:
-        log(f"fetching {url}")
-        _stream(url, tmp, timeout)
-        if remote.member is not None:
-            unpacked = _unzip_member(tmp, remote.member, directory, url)
-        got = file_digest(unpacked or tmp, remote.algorithm)
+    log(f"fetching {url}")
+    with atomic_file(target, "wb") as out:  # kept only if the block ends without an error
+        hashed = _Hashing(out, remote.algorithm)
+        if remote.member is None:
+            _stream(url, hashed, timeout)
+        else:
+            with tempfile.TemporaryFile(dir=directory) as archive:
+                _stream(url, archive, timeout)
+                _unzip_member(archive, remote.member, hashed, url)
+        got = hashed.hash.hexdigest()
         if got != remote.digest:
             raise ChecksumError(f"{url}: {remote.algorithm} of {remote.name} is {got}, expected "
                                 f"{remote.digest} (corrupt, truncated or a different file); it was not kept")
-        os.replace(unpacked or tmp, target)
-        log(f"{target}: saved, {remote.algorithm} verified")
-        return target
-    finally:
-        for path in (tmp, unpacked):
-            if path is not None and os.path.exists(path):
-                os.unlink(path)
+    log(f"{target}: saved, {remote.algorithm} verified")
+    return target
 
 
-def _stream(url: str, path: str, timeout: float) -> None:
-    """Copy the body at ``url`` into ``path``; a body shorter than its Content-Length is an error."""
+class _Hashing:
+    """A binary file that also hashes what is written to it."""
+
+    def __init__(self, file, algorithm: str):
+        self.file, self.hash = file, hashlib.new(algorithm)
+
+    def write(self, block: bytes) -> int:
+        self.hash.update(block)
+        return self.file.write(block)
+
+
+def _stream(url: str, out, timeout: float) -> None:
+    """Copy the body at ``url`` into the binary file ``out``; a body shorter than its Content-Length is an
+    error."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response, open(path, "wb") as out:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             declared = response.headers.get("Content-Length")
             received = 0
             for block in iter(lambda: response.read(1 << 16), b""):
@@ -139,16 +161,14 @@ def _stream(url: str, path: str, timeout: float) -> None:
                             f"(truncated download); nothing was kept")
 
 
-def _unzip_member(archive: str, member: str, directory: Path, url: str) -> str:
-    fd, out = tempfile.mkstemp(prefix=f".{member}.", suffix=".part", dir=directory)
+def _unzip_member(archive, member: str, out, url: str) -> None:
+    """Copy ``member`` of the zip file ``archive`` (a file object) into the binary file ``out``."""
     try:
-        with os.fdopen(fd, "wb") as dst, zipfile.ZipFile(archive) as z, z.open(member) as src:
+        with zipfile.ZipFile(archive) as z, z.open(member) as src:
             for block in iter(lambda: src.read(1 << 20), b""):
-                dst.write(block)
+                out.write(block)
     except (zipfile.BadZipFile, KeyError, EOFError, zipfile.LargeZipFile) as e:
-        os.unlink(out)
         raise ChecksumError(f"{url}: not a zip archive holding {member!r} ({e}); it was not kept") from None
-    return out
 
 
 def digest_bytes(data: bytes, algorithm: str = "sha256") -> str:

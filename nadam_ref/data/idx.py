@@ -8,20 +8,22 @@ or not IDX at all raises :class:`IDXError` naming the file and what was expected
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 import zlib
 
 import numpy
 
-from ._files import atomic_write_bytes
+from .._io import atomic_write_bytes
+from ._files import DataError
 
 #: IDX type byte → big-endian NumPy dtype.
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 GZIP_MAGIC = b"\x1f\x8b"
 
 
-class IDXError(ValueError):
+class IDXError(DataError):
     """An IDX file that is corrupt, truncated, or not what was expected."""
 
 
@@ -46,7 +48,7 @@ def read_idx(path, expect_dims: int | None = None, expect_dtype: str | None = No
                        f"{header}")
     shape = struct.unpack(f">{ndim}I", raw[4:header])
     dtype = numpy.dtype(IDX_TYPES[type_byte])
-    expected = header + int(numpy.prod(shape, dtype=numpy.int64)) * dtype.itemsize
+    expected = header + math.prod(shape) * dtype.itemsize  # Python ints: no overflow on absurd sizes
     if len(raw) != expected:
         what = "truncated" if len(raw) < expected else "too long"
         raise IDXError(f"{path}: {what}: {len(raw)} bytes, but a {dtype.name} array of shape {shape} needs "

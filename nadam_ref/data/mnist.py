@@ -72,8 +72,11 @@ def load_mnist(directory=None) -> dict:
         raise FileNotFoundError(f"{directory}: no train-images-idx3-ubyte[.gz]; an MNIST-format folder holds "
                                 "train-{images-idx3,labels-idx1}-ubyte and t10k-{...} files, gzip or raw")
     train_images, train_labels = read_images_and_labels(directory, "train")
-    test_images, test_labels = read_images_and_labels(directory, "t10k")
     v = VALIDATION_SIZE
+    if len(train_images) <= v:
+        raise IDXError(f"{find_idx(directory, 'train-images-idx3-ubyte')}: {len(train_images):,} training images; "
+                       f"expected more than {v:,} (the first {v:,} are the validation set)")
+    test_images, test_labels = read_images_and_labels(directory, "t10k")
     return {"train": to_model_input(train_images[v:], train_labels[v:]),
             "valid": to_model_input(train_images[:v], train_labels[:v]),
             "test": to_model_input(test_images, test_labels)}

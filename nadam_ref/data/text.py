@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy
 
-from ._files import SHIPPED, cache_dir, require_dir
+from ._files import SHIPPED, DataError, cache_dir, read_utf8, require_dir
 
 UNK, EOS = "<unk>", "<eos>"
 WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")
@@ -28,7 +28,7 @@ SPLIT_FRACTIONS = (0.90, 0.05, 0.05)
 CORPORA = ("tinyshakespeare", "ptb", "text8")
 
 
-class EmptyCorpusError(ValueError):
+class EmptyCorpusError(DataError):
     """A corpus, or one of its splits, holds no words."""
 
 
@@ -134,7 +134,7 @@ def load_corpus(name: str = "tinyshakespeare", directory=None, vocab_size: int |
 def _read_text(path: Path) -> str:
     if not path.is_file():
         raise FileNotFoundError(f"corpus file not found: {path}")
-    text = path.read_text(encoding="utf-8")
+    text = read_utf8(path, "a text corpus")
     if not text.strip():
         raise EmptyCorpusError(f"corpus file {path} is empty")
     return text

@@ -20,7 +20,8 @@ import hashlib
 import json
 import os
 
-from ..data import atomic_write_bytes, file_digest
+from .._io import TEMP_PREFIX, atomic_write_text
+from ..data import file_digest
 from ..optimizer import StateFileError
 
 STATE_FILE = "state.json"
@@ -38,15 +39,6 @@ class CorruptCheckpointError(ValueError):
 def fingerprint(identity: dict) -> str:
     """SHA-256 of the canonical JSON of a run's identity: equal identities, equal fingerprints."""
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
-
-
-def atomic_write_text(path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file and a rename, readable as the umask allows
-    (the temporary file is created private)."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
 
 
 def save(folder, optimizer, *, identity: dict, epoch: int, rng_state: dict, record: dict) -> None:
@@ -158,7 +150,6 @@ def remove(folder) -> None:
         if (
             name == STATE_FILE
             or (name.startswith("optimizer-epoch") and name.endswith(".npz"))
-            or name.startswith(".tmp-")  # Optimizer.save's temporary file, left by a kill
-            or (name.startswith(".") and name.endswith(".part"))  # atomic_write_bytes' temporary file
+            or name.startswith(TEMP_PREFIX)  # an atomic write's temporary file, left by a kill
         ):
             os.unlink(os.path.join(folder, name))

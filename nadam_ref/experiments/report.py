@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import statistics
 from importlib import resources
 
+from .._io import atomic_file
 from ..rules import PAPER_RULES
 
 #: The paper's 3×3 layout: rows = denominator (none, L2, L∞), columns = momentum (none, classical, Nesterov).
@@ -334,10 +334,9 @@ def plot_curves(results: dict, path: str) -> None:
         fontsize=10,
     )
     fig.tight_layout()
-    tmp = os.path.join(os.path.dirname(os.path.abspath(path)), ".tmp-curves.png")
-    fig.savefig(tmp, dpi=110)
+    with atomic_file(path, "wb") as f:
+        fig.savefig(f, format="png", dpi=110)
     plt.close(fig)
-    os.replace(tmp, path)
 
 
 def _mean_curve(runs, split, key):

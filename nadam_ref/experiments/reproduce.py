@@ -17,7 +17,6 @@ one (only the measured ``wall_s`` times differ).
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import platform
@@ -25,11 +24,12 @@ import shutil
 import sys
 
 from .. import __version__, backend
+from .._io import atomic_write_json, atomic_write_text, check_writable
+from ..fused import check_impl
 from ..rules import PAPER_RULES
-from . import checkpoint, configs, report, runner, tasks
+from . import configs, report, runner, tasks
 
 RESULTS_FORMAT = "nadam_ref.reproduce_results/1"
-IMPLS = ("reference", "fused")
 
 
 def reproduce(
@@ -59,7 +59,7 @@ def reproduce(
     """
     experiments, rules = list(experiments), list(rules)
     configs.check_request(experiments, scale, rules, seeds)
-    runner.ensure_writable(out)
+    check_writable(out)
     if fresh:
         for folder in ("checkpoints", "tuning"):
             shutil.rmtree(os.path.join(out, folder), ignore_errors=True)
@@ -76,7 +76,7 @@ def reproduce(
     }
     tuning_all = {}
     for name in experiments:
-        cfg = {**configs.get(name, scale), "impl": _checked_impl(impl), "layers": _checked_layers(layers)}
+        cfg = {**configs.get(name, scale), "impl": check_impl(impl), "layers": _checked_layers(layers)}
         data = tasks.DataCache(name, cfg)
         if tune:
             chosen, tuning_all[name] = tune_learning_rates(name, scale, cfg, rules, out, data, progress, log)
@@ -135,12 +135,6 @@ def _run(name, scale, cfg, rule, lr, seed, out, data, progress, after_epoch, pur
         progress=progress,
         after_epoch=after_epoch,
     )
-
-
-def _checked_impl(impl: str) -> str:
-    if impl not in IMPLS:
-        raise ValueError(f"impl={impl!r}; expected one of {IMPLS}")
-    return impl
 
 
 def _checked_layers(layers: str) -> str:
@@ -223,8 +217,8 @@ def learning_rates_document(tuning_all: dict, scale: str) -> dict:
 def write_outputs(results: dict, out: str) -> None:
     """results.json, table.md, claims.md and curves.png, each written atomically."""
     _write_json(os.path.join(out, "results.json"), results)
-    checkpoint.atomic_write_text(os.path.join(out, "table.md"), report.table_markdown(results))
-    checkpoint.atomic_write_text(os.path.join(out, "claims.md"), report.claims_markdown(results))
+    atomic_write_text(os.path.join(out, "table.md"), report.table_markdown(results))
+    atomic_write_text(os.path.join(out, "claims.md"), report.claims_markdown(results))
     report.plot_curves(results, os.path.join(out, "curves.png"))
 
 
@@ -263,4 +257,4 @@ def _total_wall(results) -> float:
 
 
 def _write_json(path, data) -> None:
-    checkpoint.atomic_write_text(path, json.dumps(data, indent=1, sort_keys=False) + "\n")
+    atomic_write_json(path, data, indent=1, ensure_ascii=True)

@@ -19,7 +19,6 @@ goes on with the next rule.
 from __future__ import annotations
 
 import math
-import os
 import sys
 import time
 import warnings
@@ -57,45 +56,33 @@ def train_run(
     epoch's checkpoint is on disk (tests inject interruptions there).
     """
     rule, seed = identity["rule"], identity["seed"]
-    state = _resume_state(folder, identity)
-    if state is not None and state["record"]["status"] in (FINISHED, DIVERGED):
-        return state["record"]
-
-    task = task_factory()
-    optimizer = Optimizer(rule, task.model.params, on_nonfinite="raise", impl=impl, lr=lr_at(0),
-                          **select_hparams(rule, hparams))
-    if state is None:
-        record = {
-            "rule": rule,
-            "seed": seed,
-            "status": "running",
-            "diverged_at": None,
-            "epochs": [],
-            "wall_s": 0.0,
-        }
-        rng, done = backend.host_rng([seed, 1]), 0
-    else:
+    while True:  # at most twice: a corrupt checkpoint is removed and the second pass starts from scratch
+        state = _resume_state(folder, identity)
+        if state is not None and state["record"]["status"] in (FINISHED, DIVERGED):
+            return state["record"]
+        task = task_factory()
+        optimizer = Optimizer(rule, task.model.params, on_nonfinite="raise", impl=impl, lr=lr_at(0),
+                              **select_hparams(rule, hparams))
+        if state is None:
+            record = {
+                "rule": rule,
+                "seed": seed,
+                "status": "running",
+                "diverged_at": None,
+                "epochs": [],
+                "wall_s": 0.0,
+            }
+            rng, done = backend.host_rng([seed, 1]), 0
+            break
         _set_lr(optimizer, lr_at(state["epoch"] - 1))  # the η the checkpoint was written with
         try:
             state = checkpoint.load(folder, optimizer, identity=identity)
         except checkpoint.CorruptCheckpointError as e:
-            warnings.warn(
-                f"{e}; starting {rule} seed {seed} again from scratch", RuntimeWarning, stacklevel=2
-            )
+            warnings.warn(f"{e}; starting {rule} seed {seed} again from scratch", RuntimeWarning, stacklevel=2)
             checkpoint.remove(folder)
-            return train_run(
-                task_factory,
-                identity,
-                folder,
-                epochs=epochs,
-                lr_at=lr_at,
-                hparams=hparams,
-                clip_norm=clip_norm,
-                impl=impl,
-                progress=progress,
-                after_epoch=after_epoch,
-            )
+            continue
         record, rng, done = state["record"], backend.rng_from_state(state["rng_state"]), state["epoch"]
+        break
 
     for epoch in range(done, epochs):
         start = time.perf_counter()
@@ -214,13 +201,3 @@ def _summary_line(label, record, metrics, wall) -> str:
         f"{split} {name} {value:.4g}" for split, values in metrics.items() for name, value in values.items()
     ]
     return f"{label}: " + ", ".join(parts) + f" ({wall:.1f} s)"
-
-
-def ensure_writable(folder: str) -> None:
-    """Create ``folder`` if needed and prove a file can be written there; OSError with the reason
-    otherwise."""
-    os.makedirs(folder, exist_ok=True)
-    probe = os.path.join(folder, ".write-probe")
-    with open(probe, "w") as f:
-        f.write("ok")
-    os.unlink(probe)

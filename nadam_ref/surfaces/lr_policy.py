@@ -26,8 +26,8 @@ import os
 from importlib import resources
 
 from .. import rules as _rules
+from .._io import atomic_write_text
 from .functions import SURFACES, Surface
-from .output import atomic_write_text
 from .race import RACE_HPARAMS, run_rule
 
 LR_GRID: tuple[float, ...] = tuple(m * 10.0**e for e in range(-5, 0) for m in (1, 2, 5)) + (1.0,)
