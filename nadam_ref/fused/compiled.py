@@ -36,7 +36,7 @@ import textwrap
 from functools import cache
 from pathlib import Path
 
-from ..data._files import atomic_write_bytes
+from .._io import atomic_write_bytes
 from . import elements
 
 CACHE_ENV = "NADAM_REF_KERNEL_CACHE"
