@@ -9,7 +9,7 @@ import tarfile
 import pytest
 import yaml
 
-from nadam_ref import book_build, book_check
+from tools import book_build, book_check
 
 ROOT = book_build.ROOT
 

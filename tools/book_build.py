@@ -14,7 +14,7 @@ Steps, all offline once MathJax is in place:
    (``book/_build/.jupyter_cache``), so a rebuild only re-runs notebooks whose code changed.
    ``NADAM_REF_FULL=1`` in the environment reaches the notebooks' kernels.
 
-Check the result with ``python -m nadam_ref.book_check`` (links, no external scripts, math and animations in a
+Check the result with ``python -m tools.book_check`` (links, no external scripts, math and animations in a
 headless browser).
 """
 
@@ -224,7 +224,7 @@ def build(args) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nadam_ref.book_build", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.book_build", description=__doc__.splitlines()[0])
     parser.add_argument("--mathjax-tarball", type=Path, default=os.environ.get("NADAM_REF_MATHJAX_TARBALL"),
                         help="use this mathjax-3.2.2.tgz instead of fetching it with npm")
     parser.add_argument("-W", "--warnings-as-errors", action="store_true", help="fail on Sphinx warnings")

@@ -284,7 +284,7 @@ def check_in_browser(html_dir: Path, screenshot_dir: Path, binary: str) -> tuple
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nadam_ref.book_check", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.book_check", description=__doc__.splitlines()[0])
     parser.add_argument("html", nargs="?", type=Path, default=HTML_DIR, help="the built book (book/_build/html)")
     parser.add_argument("--screenshots", type=Path, default=SCREENSHOT_DIR, help="where to save screenshots")
     parser.add_argument("--chromium", default=os.environ.get("CHROMIUM", "chromium"),
