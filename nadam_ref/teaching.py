@@ -164,7 +164,7 @@ def contour_paths(ax, loss, paths: dict, extent, levels=20, log_levels=True, mar
     return lines
 
 
-def animate_paths(loss, paths: dict, extent, frames: int = 40, title: str = "", figsize=(5.5, 4.2)) -> str:
+def animate_paths(loss, paths: dict, extent, frames: int = 40, title: str = "", figsize=(10, 6.4)) -> str:
     """An embeddable HTML/JavaScript animation (``FuncAnimation.to_jshtml``) of ``paths`` growing step by step over
     the contours of ``loss``. Uses ``frames`` frames spread evenly over the steps; the figure is closed."""
     import matplotlib.pyplot as plt
@@ -176,9 +176,11 @@ def animate_paths(loss, paths: dict, extent, frames: int = 40, title: str = "", 
         raise ValueError(f"need paths of at least 2 points and frames >= 1, got {steps + 1} points, frames={frames}")
     fig, ax = plt.subplots(figsize=figsize, dpi=72)
     lines = contour_paths(ax, loss, {name: p[:1] for name, p in hosts.items()}, extent)
-    heads = [ax.plot([], [], "o", color=line.get_color(), ms=6)[0] for line in lines]
-    ax.legend(loc="upper right", fontsize=8)
-    label = ax.set_title(title)
+    for line in lines:
+        line.set_linewidth(2.2)
+    heads = [ax.plot([], [], "o", color=line.get_color(), ms=9)[0] for line in lines]
+    ax.legend(loc="upper right", fontsize=14)
+    label = ax.set_title(title, fontsize=15)
     cuts = sorted({round(i * steps / frames) for i in range(1, frames + 1)})
 
     def draw(frame):

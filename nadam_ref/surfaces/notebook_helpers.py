@@ -85,7 +85,7 @@ def plot_momentum_schedule(steps: int = 10_000, mu: float = schedules.PAPER_MU):
     for ax in (left, right):
         ax.set_xscale("log")
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -121,7 +121,7 @@ def plot_bias_corrections(steps: int = 10_000, mu: float = schedules.PAPER_MU, n
         ax.loglog(t, values, style, label=name)
     ax.set(xlabel="t", ylabel="factor", title=f"bias-correction factors (μ = {mu}, ν = {nu})")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -169,7 +169,7 @@ def plot_effective_step_sizes(surface: Surface, lrs: dict, steps: int, start=Non
         ax.set(xlabel="step t", title=f"effective step size along {coord} on {surface.title}")
         ax.grid(True, which="major", alpha=0.3)
     axes[0].set_ylabel("η / denominator")
-    axes[1].legend(fontsize=7)
+    axes[1].legend(fontsize=12)
     fig.tight_layout()
     return fig
 
@@ -226,7 +226,7 @@ def plot_momentum_rate_map(curvatures=(0.2, 4.0), nesterov: bool = False):
     ax.set_xlabel("learning rate η")
     ax.set_ylabel("momentum μ")
     ax.set_title(f"{name}, Hessian eigenvalues {tuple(curvatures)}\nwhite: diverges", fontsize=9)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=11, loc="lower right")
     return fig
 
 
