@@ -47,6 +47,7 @@ MATHJAX_INTEGRITY = (
 )
 MATHJAX_ENTRY = "tex-chtml.js"
 BOOK_FILES = ("_config.yml", "_toc.yml", "references.bib")
+BOOK_FOLDERS = ("_ext", "_static")  # the book's Sphinx extension and its stylesheet
 
 
 class BookBuildError(RuntimeError):
@@ -149,6 +150,8 @@ def stage(root: Path = ROOT, stage_dir: Path = STAGE, mathjax_parent: Path = VEN
     for name in BOOK_FILES:
         if name != "_toc.yml":
             shutil.copy2(book / name, stage_dir / name)
+    for folder in BOOK_FOLDERS:
+        shutil.copytree(book / folder, stage_dir / folder)
     for path in sorted(notebooks.glob("*.ipynb")):
         shutil.copy2(path, stage_dir / "notebooks" / path.name)
 
@@ -165,7 +168,7 @@ def stage(root: Path = ROOT, stage_dir: Path = STAGE, mathjax_parent: Path = VEN
 
     config = yaml.safe_load((book / "_config.yml").read_text(encoding="utf-8"))
     config["execute"]["cache"] = str(cache_dir)
-    config["sphinx"]["config"]["html_static_path"] = [str(mathjax_parent)]
+    config["sphinx"]["config"]["html_static_path"] = [str(stage_dir / "_static"), str(mathjax_parent)]
     (stage_dir / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True),
                                            encoding="utf-8")
     return toc

@@ -231,7 +231,7 @@ def markdown(report, claims) -> str:
         "",
         table(report),
         "",
-        "## Checking `shared/reference/other-implementations.md`",
+        "## Checking the design notes on other implementations (torch, optax, keras)",
         "",
         "Every line of the reference note, checked against the installed libraries (the formulas by the cross-check "
         "above, the defaults by reading the installed signatures, the rest by the measurement shown).",

@@ -129,7 +129,8 @@ class RaceFigure:
             self.axes = [self.fig.add_axes((0.06, 0.09, 0.58, 0.83))] * max(len(self.results), 1)
             self.axes[0].set_title(_title(surface, noise), fontsize=FONT + 1)
         for ax in dict.fromkeys(self.axes):  # each distinct panel once
-            draw_surface(ax, surface, fontsize=FONT - 2 if small_multiples else FONT)
+            draw_surface(ax, surface, resolution=100 if small_multiples else 240,
+                         fontsize=FONT - 2 if small_multiples else FONT)
             start = self.results[0].path[0] if self.results else surface.start
             ax.plot([start[0]], [start[1]], linestyle="none", marker="o", markersize=10, markerfacecolor="white",
                     markeredgecolor="black", markeredgewidth=1.5, zorder=6, label="start")
