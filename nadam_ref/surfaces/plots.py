@@ -77,7 +77,7 @@ def draw_surface(ax, surface: Surface, resolution: int = 240, fontsize: int = FO
     ax.contour(x, y, clipped, levels=levels[::2], norm=LogNorm(bottom, top), colors="0.6", linewidths=0.4)
     mins = numpy.asarray(surface.minima)
     ax.plot(mins[:, 0], mins[:, 1], linestyle="none", marker="*", markersize=18, markerfacecolor="gold",
-            markeredgecolor="black", zorder=5, label="minimum" if len(mins) == 1 else "minima")
+            markeredgecolor="black", zorder=9, label="minimum" if len(mins) == 1 else "minima")
     if surface.saddles:
         saddles = numpy.asarray(surface.saddles)
         ax.plot(saddles[:, 0], saddles[:, 1], linestyle="none", marker="D", markersize=11, markerfacecolor="white",
