@@ -120,12 +120,13 @@ def plot_sensitivity(surface: Surface, rows, steps: int, small_multiples: bool =
     fig = new_figure(5.0 * cols if small_multiples else 10, 3.6 * panels if small_multiples else 6)
     axes = fig.subplots(panels, cols, sharex=True, sharey=True, squeeze=False).ravel()
     runs = {(r["start"], r["seed"]) for r in rows}
+    finite = [v for s in table.values() for v in s["high"] + s["median"] if math.isfinite(v)]
+    cap = 10.0 ** math.ceil(math.log10(max(finite + [1.0])) + 1)  # diverged runs (+inf) are drawn at this level
     noise = rows[0]["noise"] if rows else 0.0
     for k, (rule, s) in enumerate(table.items()):
         ax = axes[k] if small_multiples else axes[0]
         colour, style = RULE_STYLE.get(rule, ("black", "-"))
         lr = numpy.array(s["lr"])
-        cap = 1e12  # diverged runs are +inf: draw them at the top of the band
         median, low, high = (numpy.minimum(numpy.array(s[key]), cap) for key in ("median", "low", "high"))
         ax.fill_between(lr, numpy.maximum(low, LOSS_FLOOR), numpy.maximum(high, LOSS_FLOOR), color=colour, alpha=0.25,
                         linewidth=0)
@@ -145,7 +146,8 @@ def plot_sensitivity(surface: Surface, rows, steps: int, small_multiples: bool =
     if not small_multiples:
         axes[0].legend(fontsize=12, ncol=3)
     fig.supxlabel("learning rate η", fontsize=13)
-    fig.supylabel(f"final f − f_min after {steps} steps\n(median, band: best to worst; X: diverged)", fontsize=12)
+    fig.supylabel(f"final f − f_min after {steps} steps\n(median, band: best to worst; X at the top: diverged)",
+                  fontsize=12)
     fig.suptitle(f"{surface.title}: η sensitivity over {len(runs)} runs per η "
                  f"(starts × noise seeds, noise σ = {noise:g})", fontsize=14)
     fig.tight_layout()
