@@ -183,10 +183,10 @@ def synchronize(xp: ModuleType) -> None:
 
 
 def float_errors_ignored(xp: ModuleType):
-    """A context in which overflow and invalid operations give inf/NaN silently (NumPy warns by default; CuPy
-    never checks)."""
+    """A context in which overflow, invalid operations and division by zero give inf/NaN silently (NumPy warns by
+    default; CuPy never checks)."""
     if xp is numpy:
-        return numpy.errstate(over="ignore", invalid="ignore")
+        return numpy.errstate(over="ignore", invalid="ignore", divide="ignore")
     import contextlib
 
     return contextlib.nullcontext()

@@ -10,19 +10,25 @@
 The parameter arrays are updated in place, so a model that owns them sees the new values. The optimizer knows
 nothing of models: it sees arrays and gradients, nothing else.
 
-A step is all or nothing: the gradients are checked (names, shapes, dtypes, backend, finiteness) and every new
-value is computed before any parameter or state array is written.
+A step is all or nothing: the gradients (names, shapes, dtypes, backend, finiteness) and the parameters
+(writability) are checked, and the schedule asked for this step's μ, before any parameter or state array is
+written; the reference path computes every new value first, and the fused path runs with floating-point warnings
+off, so a warning turned into an error (``-W error``) cannot stop it half-way. An error names the parameter.
+``opt.lr`` may be changed between steps (annealing).
 
-``save(path)`` writes the rule, its hyper-parameters, the step count, the state arrays and the parameters to one
-``.npz`` file, atomically (a temporary file, then a rename). ``load(path)`` checks that the file belongs to this
-rule, these hyper-parameters and these parameter shapes before it touches anything, and a run continued from it is
-bit-identical to one that never stopped.
+``save(path)`` writes the rule, its hyper-parameters (a callable schedule by its qualified name and the arguments of
+a ``functools.partial``, or refused), the step count, the state arrays and the parameters to one ``.npz`` file,
+atomically (a temporary file, then a rename). ``load(path)`` checks every entry of the file (rule, hyper-parameters,
+each array's shape, dtype and finiteness, n ≥ 0, t ≥ 0, the schedule's product in (0, 1]) before it touches
+anything, and a run continued from it is bit-identical to one that never stopped.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import numbers
 import os
 import tempfile
 import warnings
@@ -65,16 +71,17 @@ class Optimizer:
         :mod:`nadam_ref.fused`, the same numbers computed in place (chunked NumPy, or one CuPy kernel). Both keep
         the same state, so state files are shared and :attr:`impl` may be changed between steps.
     **hparams
-        ``lr``, ``mu``, ``nu``, ``eps``, ``schedule``, ``eps_placement``, ``bias_correction``; the paper's values by
-        default and the rule's own default ``lr`` (see ``nadam-ref rules``).
+        Those the rule reads (``nadam-ref rules`` lists them; any other is an error): ``lr``, ``mu``, ``nu``,
+        ``eps``, ``schedule``, ``eps_placement``, ``bias_correction``, ``eps_root``, ``n0``, ``m_decay``; the paper's
+        values by default and the rule's own default ``lr``.
     """
 
     def __init__(self, rule: str, params: Mapping, *, on_nonfinite: str = "raise", impl: str = "reference",
                  **hparams):
         self.rule = _rules.get(rule)
+        self.hp = _rules.make_hparams(self.rule, **hparams)
         self.impl = impl
         self._workspace = _fused.Workspace()
-        self.hp = _rules.make_hparams(self.rule, **hparams)
         if on_nonfinite not in NONFINITE_POLICIES:
             raise ValueError(f"on_nonfinite={on_nonfinite!r}; expected one of {NONFINITE_POLICIES}")
         self.on_nonfinite = on_nonfinite
@@ -90,7 +97,18 @@ class Optimizer:
 
     @impl.setter
     def impl(self, value: str) -> None:
-        self._impl = _fused.check_impl(value)
+        if _fused.check_impl(value) == "fused":
+            _fused.check_supported(self.rule.NAME, self.hp)  # a variant the engine leaves out is refused by name
+        self._impl = value
+
+    @property
+    def lr(self) -> float:
+        """η; set it between steps to anneal (checked like every hyper-parameter)."""
+        return self.hp.lr
+
+    @lr.setter
+    def lr(self, value) -> None:
+        self.hp = dataclasses.replace(self.hp, lr=value)
 
     @property
     def t(self) -> int:
@@ -104,7 +122,7 @@ class Optimizer:
         of parameter values to a dict of gradients, which the rule calls at its look-ahead point.
         With ``trace=True`` it returns, per parameter, the intermediates of the box keyed by the paper's symbols.
         """
-        needs_fn = getattr(self.rule, "NEEDS_GRAD_FN", False)
+        needs_fn = self.rule.SPEC.needs_grad_fn
         if needs_fn and grad_fn is None:
             raise TypeError(f"rule {self.rule.NAME!r} takes the gradient at a look-ahead point: pass grad_fn=, "
                             "a function from a dict of parameter values to a dict of gradients")
@@ -112,11 +130,13 @@ class Optimizer:
             raise TypeError(f"rule {self.rule.NAME!r} needs grads=, a dict of gradients named like the parameters")
         if trace and self.impl == "fused":
             raise ValueError("trace=True shows the box's intermediates, which only impl='reference' computes")
+        self._check_writable()
         if needs_fn:
             grads = grad_fn(self._lookahead_points())
-        self._check_grads(grads)
+        grads = self._check_grads(grads)
         if not self._all_finite(grads):
             return None
+        self._check_schedule()
         if self.impl == "fused":
             for name, theta in self.params.items():  # checked above, so no parameter is left half-updated
                 self.state[name] = _fused.step(self.rule.NAME, theta, grads[name], self.state[name], self.hp,
@@ -127,7 +147,11 @@ class Optimizer:
         for name, theta in self.params.items():
             g = grads[name]
             g_or_fn = (lambda _point, g=g: g) if needs_fn else g
-            results[name] = self.rule.step(theta, g_or_fn, self.state[name], self.hp)
+            try:
+                results[name] = self.rule.step(theta, g_or_fn, self.state[name], self.hp)
+            except Exception as e:  # nothing is written yet; say where it happened
+                e.add_note(f"while computing the step of parameter {name!r}; nothing was updated")
+                raise
         for name, (theta, state, _) in results.items():
             self.xp.copyto(self.params[name], theta)
             self.state[name] = state
@@ -141,12 +165,26 @@ class Optimizer:
 
     # -- checks ----------------------------------------------------------------------------------------------
 
-    def _check_grads(self, grads):
+    def _check_writable(self):
+        for name, p in self.params.items():
+            if not getattr(p.flags, "writeable", True):  # CuPy arrays have no such flag: always writable
+                raise ValueError(f"parameter {name!r} is read-only; the optimizer updates parameters in place "
+                                 "(nothing was updated)")
+
+    def _check_schedule(self):
+        """Ask the schedule for μ_t and μ_{t+1} before anything is written (a callable may refuse this t)."""
+        if "schedule" in self.rule.SPEC.hparams:
+            self.hp.mu_at(self.t + 1), self.hp.mu_at(self.t + 2)
+
+    def _check_grads(self, grads) -> dict:
+        """The gradients, checked against the parameters; a NumPy scalar (or a number) for a 0-d parameter becomes
+        a 0-d array."""
         if not isinstance(grads, Mapping):
             raise TypeError(f"grads must be a dict name → array, got {type(grads).__name__}")
         missing, extra = sorted(set(self.params) - set(grads)), sorted(set(grads) - set(self.params))
         if missing or extra:
             raise KeyError(f"gradients do not match the parameters: missing {missing}, unexpected {extra}")
+        grads = {name: _scalar_as_array(grads[name], p, self.xp) for name, p in self.params.items()}
         for name, p in self.params.items():
             g = grads[name]
             if not is_array(g):
@@ -158,6 +196,7 @@ class Optimizer:
                 raise ValueError(f"gradient {name!r} has shape {g.shape}; expected {p.shape} like its parameter")
             if g.dtype != p.dtype:
                 raise TypeError(f"gradient {name!r} has dtype {g.dtype}; expected {p.dtype} like its parameter")
+        return grads
 
     def _all_finite(self, grads) -> bool:
         finite = _fused.all_finite if self.impl == "fused" else (lambda g: bool(self.xp.isfinite(g).all()))
@@ -177,14 +216,21 @@ class Optimizer:
         return {
             "format": STATE_FORMAT,
             "rule": self.rule.NAME,
-            "hparams": self.hp.describe(),
+            "hparams": self._hparams(),
             "params": {name: {"shape": list(p.shape), "dtype": str(p.dtype)} for name, p in self.params.items()},
             "scalars": {name: {"t": s["t"], "mu_prod": s["mu_prod"]} for name, s in self.state.items()},
             "skipped": self.skipped,
         }
 
+    def _hparams(self) -> dict:
+        """The hyper-parameters the rule reads, as plain values (a ValueError for a schedule that cannot be named)."""
+        return {k: v for k, v in self.hp.describe().items() if k in self.rule.SPEC.hparams}
+
     def save(self, path) -> None:
-        """Write rule, hyper-parameters, step count, state arrays and parameters to ``path`` (.npz), atomically."""
+        """Write rule, hyper-parameters, step count, state arrays and parameters to ``path`` (.npz), atomically.
+
+        A callable schedule is recorded by :func:`nadam_ref.schedules.identify`; one it cannot name (a lambda, a
+        nested function) is refused here, since a state file could not tell it from another."""
         arrays = {"meta": numpy.frombuffer(json.dumps(self._meta()).encode(), dtype=numpy.uint8)}
         for name, p in self.params.items():
             arrays[f"param/{name}"] = to_host(p)
@@ -193,8 +239,12 @@ class Optimizer:
         atomic_savez(path, arrays)
 
     def load(self, path) -> None:
-        """Restore a state written by :meth:`save`; refuse a file of another rule, configuration or shape."""
+        """Restore a state written by :meth:`save`. Every entry is checked before anything is touched: the file's
+        rule, hyper-parameters and parameter shapes; each array's shape, dtype and finiteness; n ≥ 0; t ≥ 0 and the
+        same for every parameter; the schedule's product in (0, 1]. Any failure is a :class:`StateFileError` naming
+        the file and the entry."""
         meta, arrays = read_state_file(path)
+        where = f"state file {os.fspath(path)!r}"
         problems = []
         if meta.get("format") != STATE_FORMAT:
             problems.append(f"format {meta.get('format')!r}, expected {STATE_FORMAT!r}")
@@ -203,24 +253,80 @@ class Optimizer:
         mine = self._meta()
         if meta.get("params") != mine["params"]:
             problems.append(f"parameters {meta.get('params')}, expected {mine['params']}")
-        if meta.get("hparams") != mine["hparams"]:
-            problems.append(f"hyper-parameters {meta.get('hparams')}, expected {mine['hparams']}")
+        stored = _stored_hparams(meta, self.rule.SPEC)
+        if stored != mine["hparams"]:
+            problems.append(f"hyper-parameters {stored}, expected {mine['hparams']}")
         if problems:
-            raise StateFileError(f"state file {os.fspath(path)!r} does not fit this optimizer: " + "; ".join(problems))
-        try:
-            new_params = {name: to_device(arrays[f"param/{name}"], self.xp) for name in self.params}
-            new_state = {}
-            for name in self.params:
-                scalars = meta["scalars"][name]
-                new_state[name] = {"t": int(scalars["t"]), "mu_prod": float(scalars["mu_prod"])}
-                for key in self.rule.STATE:
-                    new_state[name][key] = to_device(arrays[f"state/{name}/{key}"], self.xp)
-        except KeyError as e:
-            raise StateFileError(f"state file {os.fspath(path)!r} lacks entry {e.args[0]!r}") from None
+            raise StateFileError(f"{where} does not fit this optimizer: " + "; ".join(problems))
+        new_params, new_state = {}, {}
         for name, p in self.params.items():
-            self.xp.copyto(p, new_params[name])
-        self.state = new_state
-        self.skipped = int(meta.get("skipped", 0))
+            new_params[name] = _entry(where, arrays, f"param/{name}", p)
+            new_state[name] = self._scalars(where, meta, name)
+            for key in self.rule.STATE:
+                value = _entry(where, arrays, f"state/{name}/{key}", p)
+                if key == "n" and bool((value < 0).any()):
+                    raise StateFileError(f"{where}: entry 'state/{name}/n' holds negative values; n is a sum of "
+                                         "squares or a maximum of |g|, never below 0")
+                new_state[name][key] = value
+        if len({s["t"] for s in new_state.values()}) > 1:
+            raise StateFileError(f"{where}: the parameters' step counts differ "
+                                 f"({ {name: s['t'] for name, s in new_state.items()} })")
+        skipped = meta.get("skipped", 0)
+        if isinstance(skipped, bool) or not isinstance(skipped, int) or skipped < 0:
+            raise StateFileError(f"{where}: entry 'skipped' is {skipped!r}; expected an integer >= 0")
+        for name, p in self.params.items():  # everything is checked: now write
+            self.xp.copyto(p, to_device(new_params[name], self.xp))
+        self.state = {name: {k: v if k in ("t", "mu_prod") else to_device(v, self.xp) for k, v in s.items()}
+                      for name, s in new_state.items()}
+        self.skipped = skipped
+
+    def _scalars(self, where: str, meta: dict, name: str) -> dict:
+        """``t`` and ``mu_prod`` of parameter ``name``, checked: t ≥ 0; the product in (0, 1] (0 only where μ_t
+        can be 0: μ = 0 or a callable schedule) and exactly 1 before the first step."""
+        s = (meta.get("scalars") or {}).get(name)
+        if s is None:
+            raise StateFileError(f"{where} lacks entry 'scalars/{name}'")
+        t, prod = s["t"], s["mu_prod"]
+        if t < 0:
+            raise StateFileError(f"{where}: entry 'scalars/{name}/t' is {t}; expected a step count >= 0")
+        can_be_zero = self.hp.mu == 0 or callable(self.hp.schedule)
+        if not (0 < prod <= 1 or (can_be_zero and prod == 0)) or (t == 0 and prod != 1):
+            raise StateFileError(f"{where}: entry 'scalars/{name}/mu_prod' is {prod!r}; expected the product of "
+                                 f"the schedule's mu_t over t = {t} steps, in (0, 1] (1 before the first step)")
+        return {"t": t, "mu_prod": prod}
+
+
+def _stored_hparams(meta: dict, spec) -> dict | None:
+    """The file's hyper-parameters of the ones ``spec`` reads; an option a file predates is at its default."""
+    stored = meta.get("hparams")
+    if not isinstance(stored, dict):
+        return None
+    defaults = spec.defaults()
+    return {k: stored[k] if k in stored else defaults.get(k, "(missing)") for k in spec.hparams}
+
+
+def _entry(where: str, arrays: dict, key: str, like) -> numpy.ndarray:
+    """Array ``key`` of a state file, refused unless it has ``like``'s shape and dtype and is finite."""
+    if key not in arrays:
+        raise StateFileError(f"{where} lacks entry {key!r}")
+    value = arrays[key]
+    if value.shape != like.shape or str(value.dtype) != str(like.dtype):
+        raise StateFileError(f"{where}: entry {key!r} has shape {value.shape} and dtype {value.dtype}; expected "
+                             f"{like.shape} and {like.dtype} like the parameter")
+    if not bool(numpy.isfinite(value).all()):
+        raise StateFileError(f"{where}: entry {key!r} holds NaN or inf")
+    return value
+
+
+def _scalar_as_array(g, p, xp):
+    """A NumPy scalar, or a Python number, given for a 0-d parameter, as a 0-d array (NumPy arithmetic on a 0-d
+    array returns a scalar); anything else unchanged."""
+    if p.ndim == 0 and not is_array(g):
+        if getattr(g, "shape", None) == () and hasattr(g, "dtype"):
+            return xp.asarray(g)
+        if isinstance(g, numbers.Real) and not isinstance(g, bool):
+            return xp.asarray(g, dtype=p.dtype)
+    return g
 
 
 def _check_params(params) -> dict:
@@ -273,6 +379,6 @@ def read_state_file(path) -> tuple[dict, dict]:
 
 def _check_scalars(path, meta):
     for name, s in (meta.get("scalars") or {}).items():
-        if not (isinstance(s, dict) and isinstance(s.get("t"), int) and isinstance(s.get("mu_prod"), float)
-                and math.isfinite(s["mu_prod"])):
+        if not (isinstance(s, dict) and isinstance(s.get("t"), int) and not isinstance(s.get("t"), bool)
+                and isinstance(s.get("mu_prod"), float) and math.isfinite(s["mu_prod"])):
             raise StateFileError(f"state file {path!r}: bad step count or μ product for {name!r}: {s!r}")

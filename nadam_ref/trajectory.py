@@ -6,6 +6,7 @@ This is what the toy surfaces, the cross-check harness, the golden vectors and `
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator
 
 from . import rules as _rules
@@ -43,15 +44,24 @@ def iterate(rule: str, grad_fn, theta0, steps: int, **hparams) -> Iterator[tuple
     if theta0.dtype.kind != "f":
         raise TypeError(f"theta0 has dtype {theta0.dtype}; expected a floating dtype")
 
-    needs_fn = getattr(module, "NEEDS_GRAD_FN", False)
+    needs_fn = module.SPEC.needs_grad_fn
     theta, state = theta0, _rules.init_state(module, theta0)
     for _ in range(steps):
-        g_or_fn = (lambda point: _checked(grad_fn(point), point)) if needs_fn else _checked(grad_fn(theta), theta)
+        g_or_fn = ((lambda point: gradient_like(grad_fn(point), point)) if needs_fn
+                   else gradient_like(grad_fn(theta), theta))
         theta, state, trace = module.step(theta, g_or_fn, state, hp)
         yield theta, trace
 
 
-def _checked(g, theta):
+def gradient_like(g, theta):
+    """``g`` if it is an array like ``theta``; a NumPy scalar or a number for a 0-d ``theta`` (which is what NumPy
+    arithmetic on a 0-d array returns) as a 0-d array on ``theta``'s backend."""
+    if not is_array(g) and getattr(theta, "ndim", None) == 0:
+        xp = array_module(theta)
+        if getattr(g, "shape", None) == () and hasattr(g, "dtype"):
+            g = xp.asarray(g)
+        elif isinstance(g, numbers.Real) and not isinstance(g, bool):
+            g = xp.asarray(g, dtype=theta.dtype)
     if not is_array(g) or g.shape != theta.shape:
         raise ValueError(f"grad_fn returned {getattr(g, 'shape', type(g).__name__)}; expected an array of shape "
                          f"{theta.shape} like theta")

@@ -15,15 +15,17 @@ that differs, so a wrong ε or a wrong μ index shows up where it happens rather
 
 from __future__ import annotations
 
+import inspect
+import math
+import numbers
 from dataclasses import dataclass
 
 import numpy
 
 from .. import rules
-from ..backend import to_host
-from ..trajectory import iterate
+from ..backend import array_module, is_array, to_host
+from ..trajectory import gradient_like
 from . import problems
-from .problems import checked_gradient
 
 
 @dataclass
@@ -57,47 +59,130 @@ def _short(value) -> str:
     return numpy.array2string(numpy.asarray(value), precision=17, max_line_width=200)
 
 
+def _host(value, what: str) -> numpy.ndarray:
+    """``value`` as a NumPy array: NumPy/CuPy arrays, numbers, and anything with ``__array__`` (torch on the CPU,
+    JAX) or ``__dlpack__``; a TypeError naming ``what`` otherwise."""
+    if is_array(value):
+        return to_host(value)
+    try:
+        out = numpy.asarray(value)
+    except Exception:  # e.g. a torch tensor that requires grad, or one on a GPU: try DLPack
+        try:
+            out = numpy.from_dlpack(value)
+        except Exception:
+            out = None
+    if out is None or out.dtype.kind not in "fiub":
+        raise TypeError(f"{what} is a {type(value).__name__}; expected an array of numbers (NumPy, CuPy, or an "
+                        "object with __array__ or __dlpack__ such as a CPU torch tensor or a JAX array)")
+    return out
+
+
 def _gap(expected, got) -> float:
-    """Normwise relative difference; inf for a shape mismatch or a non-finite value."""
-    expected, got = numpy.asarray(to_host(expected), "float64"), numpy.asarray(to_host(got), "float64")
-    if expected.shape != got.shape or not numpy.isfinite(got).all():
+    """Normwise relative difference over the finite entries; inf for a shape mismatch or where one side is NaN or
+    ±inf and the other is not the same (NaN at the same places on both sides agrees)."""
+    expected, got = numpy.asarray(expected, "float64"), numpy.asarray(got, "float64")
+    if expected.shape != got.shape:
         return numpy.inf
+    finite = numpy.isfinite(expected)
+    same_nonfinite = (numpy.isnan(expected) & numpy.isnan(got)) | (~finite & (expected == got))
+    if not numpy.array_equal(finite, numpy.isfinite(got)) or not same_nonfinite[~finite].all():
+        return numpy.inf
+    expected, got = expected[finite], got[finite]
     scale = max(numpy.abs(expected).max(initial=0.0), numpy.abs(got).max(initial=0.0), numpy.finfo("float64").tiny)
     return float(numpy.abs(expected - got).max(initial=0.0) / scale)
+
+
+SIGNATURE = "step_fn(theta, g, state) -> (theta, state) or (theta, state, intermediates)"
 
 
 def compare(step_fn, rule: str, grad_fn=None, theta0=None, steps: int = 20, rtol: float = 1e-12,
             **hparams) -> Comparison:
     """Run ``step_fn`` next to the reference ``rule`` for ``steps`` steps; see the module docstring.
 
-    ``grad_fn`` and ``theta0`` default to the ``quadratic`` cross-check problem; ``hparams`` are nadam_ref's
-    (``lr``, ``mu``, ``nu``, ``eps``, ``schedule``, ``eps_placement``, ...) and must describe what your function
-    is meant to compute.
+    ``grad_fn`` and ``theta0`` default to the ``quadratic`` cross-check problem; ``hparams`` are those the rule
+    reads (``lr``, ``mu``, ``nu``, ``eps``, ``schedule``, ``eps_placement``, ...) and must describe what your
+    function is meant to compute. The gradient is taken once a step, at the reference's θ, and both sides get
+    their own copy of it (and of θ₀), so a function that works in place or replays recorded gradients is judged
+    fairly. ``rtol`` is a number >= 0.
     """
     module = rules.get(rule)
+    hp = rules.make_hparams(module, **hparams)
+    rtol = _check_rtol(rtol)
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps={steps!r}; expected an integer >= 0")
+    _check_signature(step_fn)
     if grad_fn is None or theta0 is None:
         problem = problems.get("quadratic")
         grad_fn = grad_fn or problem.grad
         theta0 = problem.start(numpy) if theta0 is None else theta0
-    needs_fn = getattr(module, "NEEDS_GRAD_FN", False)
-    theta, state, worst, seen = theta0, {}, 0.0, []
-    for t, (_, trace) in enumerate(iterate(rule, grad_fn, theta0, steps, **hparams), start=1):
-        given = grad_fn if needs_fn else checked_gradient(grad_fn, theta)
+    xp = array_module(theta0)
+    needs_fn = module.SPEC.needs_grad_fn
+    theta_ref, state_ref = xp.array(theta0, copy=True), rules.init_state(module, theta0)
+    theta, state, worst, seen = xp.array(theta0, copy=True), {}, 0.0, []
+    for t in range(1, steps + 1):
+        if needs_fn:
+            asked = {}
+            theta_ref, state_ref, trace = module.step(theta_ref, _recording(grad_fn, asked), state_ref, hp)
+            given = _shared_at_lookahead(grad_fn, asked, rtol)
+        else:
+            g = gradient_like(grad_fn(xp.array(theta_ref, copy=True)), theta_ref)
+            theta_ref, state_ref, trace = module.step(theta_ref, g, state_ref, hp)
+            given = xp.array(g, copy=True)
         theta, state, mine = _unpack(step_fn(theta, given, state), t)
         mine = {**mine, "theta": theta}
         if not needs_fn:
-            mine.setdefault("g", given)
+            mine.setdefault("g", trace["g"])
         for symbol, line in module.BOX:
             if symbol not in mine or symbol not in trace:
                 continue
             if symbol not in seen:
                 seen.append(symbol)
-            rel = _gap(trace[symbol], mine[symbol])
+            got = _host(mine[symbol], f"step_fn's {symbol!r} at step {t}")
+            rel = _gap(to_host(trace[symbol]), got)
             if not rel <= rtol:
-                return Comparison(rule, steps, False, t, symbol, line, to_host(trace[symbol]), to_host(mine[symbol]),
-                                  rel, tuple(seen))
+                return Comparison(rule, steps, False, t, symbol, line, to_host(trace[symbol]), got, rel, tuple(seen))
             worst = max(worst, rel)
     return Comparison(rule, steps, True, rel=worst, checked=tuple(seen))
+
+
+def _check_rtol(rtol) -> float:
+    if isinstance(rtol, bool) or not isinstance(rtol, numbers.Real) or not (math.isfinite(rtol) and rtol >= 0):
+        raise ValueError(f"rtol={rtol!r}; expected a finite number >= 0")
+    return float(rtol)
+
+
+def _check_signature(step_fn):
+    if not callable(step_fn):
+        raise TypeError(f"step_fn is a {type(step_fn).__name__}; expected a function {SIGNATURE}")
+    try:
+        inspect.signature(step_fn).bind(None, None, None)
+    except TypeError:
+        name = getattr(step_fn, "__name__", type(step_fn).__name__)
+        raise TypeError(f"step_fn {name}{inspect.signature(step_fn)} does not take (theta, g, state); expected "
+                        f"{SIGNATURE}") from None
+    except ValueError:  # a builtin without a signature: let the call decide
+        pass
+
+
+def _recording(grad_fn, asked: dict):
+    """``grad_fn`` for the reference's look-ahead step, keeping the point and the gradient it gave."""
+    def at(point):
+        asked["point"] = point
+        asked["g"] = gradient_like(grad_fn(array_module(point).array(point, copy=True)), point)
+        return asked["g"]
+    return at
+
+
+def _shared_at_lookahead(grad_fn, asked: dict, rtol: float):
+    """The gradient function handed to the user's look-ahead step: the reference's gradient (a copy) when the
+    user asks at the reference's look-ahead point (within ``rtol``), so the gradient function is called once; a
+    call of its own elsewhere."""
+    def at(point):
+        xp = array_module(asked["point"])
+        if _gap(to_host(asked["point"]), _host(point, "the look-ahead point")) <= rtol:
+            return xp.array(asked["g"], copy=True)
+        return grad_fn(point)
+    return at
 
 
 def _unpack(out, t):

@@ -18,7 +18,6 @@ goes on with the next rule.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 import sys
@@ -28,6 +27,7 @@ from collections.abc import Callable
 
 from .. import backend
 from ..optimizer import NonFiniteGradientError, Optimizer
+from ..rules import select_hparams
 from . import checkpoint
 
 FINISHED, DIVERGED = "finished", "diverged"
@@ -62,7 +62,8 @@ def train_run(
         return state["record"]
 
     task = task_factory()
-    optimizer = Optimizer(rule, task.model.params, on_nonfinite="raise", impl=impl, lr=lr_at(0), **hparams)
+    optimizer = Optimizer(rule, task.model.params, on_nonfinite="raise", impl=impl, lr=lr_at(0),
+                          **select_hparams(rule, hparams))
     if state is None:
         record = {
             "rule": rule,
@@ -199,8 +200,7 @@ def clip_by_global_norm(grads: dict, max_norm: float) -> dict:
 
 def _set_lr(optimizer, lr: float) -> None:
     """Change η between epochs (annealing); every other hyper-parameter stays as it was."""
-    if optimizer.hp.lr != lr:
-        optimizer.hp = dataclasses.replace(optimizer.hp, lr=lr)
+    optimizer.lr = lr
 
 
 def _all_finite(metrics: dict) -> bool:

@@ -28,7 +28,7 @@ bit-identical to the reference's; θ agrees to a few ulps (the bias corrections 
 
 from __future__ import annotations
 
-from ..backend import array_module, backend_name
+from ..backend import array_module, backend_name, float_errors_ignored
 from . import chunked, coefficients
 
 IMPLS = ("reference", "fused")
@@ -94,14 +94,41 @@ def step(rule: str, theta, g, state: dict, hp, workspace: Workspace) -> dict:
     # A reference step on a 0-d parameter leaves NumPy scalars in the state; in-place updates need arrays.
     arrays = {k: xp.asarray(state[k]) for k in ("m", "n") if k in state}
     m, n = arrays.get("m"), arrays.get("n")
-    inside = hp.eps_placement == "inside"
+    where = form(rule, hp)
     if backend_name(xp) == "cupy":
         from . import cupy_kernels
 
-        cupy_kernels.run(rule, theta, g, m, n, coef, inside)
+        cupy_kernels.run(rule, theta, g, m, n, coef, where)
     else:
-        chunked.run(xp, chunked.BY_RULE[rule], theta, g, m, n, coef, inside, workspace)
+        with float_errors_ignored(xp):  # a warning raised as an error (-W error) must not stop a step half-way
+            chunked.run(xp, chunked.BY_RULE[rule], theta, g, m, n, coef, where, workspace)
     return {**state, **arrays, **scalars}
+
+
+def form(rule: str, hp) -> str:
+    """Where ε goes in the kernel of ``rule``: ``"inside"`` √(n + e) (and, for the L∞ rules, ε in the denominator),
+    ``"outside"`` √n + e (also keras' ``"hat"``, whose ε is rescaled in the coefficients), ``"both"`` √(n + r) + e
+    (optax's ``eps_root`` with ε outside), or ``"max"`` (ε inside the L∞ rules' max)."""
+    if hp.eps_placement in ("inside", "max"):  # a rule that reads no eps_placement holds the default, "inside"
+        return hp.eps_placement
+    return "both" if hp.eps_root else "outside"
+
+
+def check_supported(rule: str, hp) -> None:
+    """Refuse, naming the option, a variant the fused engine does not compute exactly. Every option value that
+    :func:`nadam_ref.rules.variants` enumerates is implemented here; an engine that leaves one out lists it in
+    :data:`NOT_IMPLEMENTED` and is refused by name instead of computing other numbers."""
+    for name, value in NOT_IMPLEMENTED.get(rule, ()):
+        if getattr(hp, name) == value or (value is NONZERO and getattr(hp, name)):
+            shown = "a non-zero value" if value is NONZERO else repr(value)
+            raise NotImplementedError(f"impl='fused' does not implement {name}={shown} for rule {rule!r}; "
+                                      "use impl='reference'")
+
+
+#: Stands for "any non-zero value" of a numeric option in :data:`NOT_IMPLEMENTED`.
+NONZERO = object()
+#: rule -> ((option, value), ...) that the fused engine refuses. Empty: every variant is implemented.
+NOT_IMPLEMENTED: dict[str, tuple] = {}
 
 
 def all_finite(g) -> bool:

@@ -8,8 +8,8 @@ write :math:`\theta, m, n`).
 
 The state updates run in the reference's order of operations, so :math:`m` and :math:`n` come out bit-identical to
 the reference rules; :math:`\theta` uses the folded coefficients of :mod:`nadam_ref.fused.coefficients` and agrees
-to a few ulps. Each kernel takes ``(xp, theta, g, m, n, s, c, inside)``: ``s`` is a triple of scratch arrays like
-``theta``, ``c`` the coefficients, ``inside`` whether ε sits inside the root.
+to a few ulps. Each kernel takes ``(xp, theta, g, m, n, s, c, form)``: ``s`` is a triple of scratch arrays like
+``theta``, ``c`` the coefficients, ``form`` where ε goes (:func:`nadam_ref.fused.form`).
 """
 
 from __future__ import annotations
@@ -39,21 +39,35 @@ def _average_square(xp, n, g, keep, take, s):
     n += s
 
 
-def _decayed_max(xp, n, g, keep, s):
-    """n ← max(keep·n, |g|), in place."""
+def _decayed_max(xp, n, g, keep, s, c, form):
+    """n ← max(keep·n, |g|), or max(keep·n, |g| + e) when ε sits in the max (form "max"), in place."""
     n *= keep
     xp.abs(g, out=s)
+    if form == "max":
+        s += c["e"]
     xp.maximum(n, s, out=n)
 
 
-def _root(xp, n, e, inside, out):
-    """out ← √(n + e) (inside) or √n + e (outside)."""
-    if inside:
-        xp.add(n, e, out=out)
-        xp.sqrt(out, out=out)
+def _max_denominator(xp, n, c, form, out):
+    """out ← n + e, or n itself when ε sat in the max (form "max")."""
+    if form == "max":
+        xp.copyto(out, n)
     else:
+        xp.add(n, c["e"], out=out)
+
+
+def _root(xp, n, c, form, out):
+    """out ← √(n + e) ("inside"), √n + e ("outside") or √(n + r) + e ("both": optax's eps_root and ε)."""
+    if form == "inside":
+        xp.add(n, c["e"], out=out)
+        xp.sqrt(out, out=out)
+    elif form == "outside":
         xp.sqrt(n, out=out)
-        out += e
+        out += c["e"]
+    else:
+        xp.add(n, c["r"], out=out)
+        xp.sqrt(out, out=out)
+        out += c["e"]
 
 
 def _apply(theta, numerator, denominator):
@@ -70,13 +84,13 @@ def _apply_scaled(xp, theta, x, coef, s):
     theta -= denominator
 
 
-def gd(xp, theta, g, m, n, s, c, inside):
+def gd(xp, theta, g, m, n, s, c, form):
     """θ ← θ − η g."""
     xp.multiply(g, c["lr"], out=s[0])
     theta -= s[0]
 
 
-def momentum(xp, theta, g, m, n, s, c, inside):
+def momentum(xp, theta, g, m, n, s, c, form):
     """m ← μ_t m + g; θ ← θ − η m (also nag_lookahead's update, given its look-ahead gradient)."""
     m *= c["mu_t"]
     m += g
@@ -84,7 +98,7 @@ def momentum(xp, theta, g, m, n, s, c, inside):
     theta -= s[0]
 
 
-def nag(xp, theta, g, m, n, s, c, inside):
+def nag(xp, theta, g, m, n, s, c, form):
     """m ← μ_t m + g; θ ← θ − η (g + μ_{t+1} m)."""
     m *= c["mu_t"]
     m += g
@@ -94,41 +108,43 @@ def nag(xp, theta, g, m, n, s, c, inside):
     theta -= s[0]
 
 
-def adagrad(xp, theta, g, m, n, s, c, inside):
-    """n ← n + g²; θ ← θ − η g / root(n)."""
+def adagrad(xp, theta, g, m, n, s, c, form):
+    """n ← (n + n0) + g² (n0 is the starting accumulator at t = 1, else 0); θ ← θ − η g / root(n)."""
+    if c["n0"]:
+        n += c["n0"]
     xp.multiply(g, g, out=s[0])
     n += s[0]
-    _root(xp, n, c["e"], inside, out=s[1])
+    _root(xp, n, c, form, out=s[1])
     _apply_scaled(xp, theta, g, c["c_g"], s)
 
 
-def rmsprop(xp, theta, g, m, n, s, c, inside):
+def rmsprop(xp, theta, g, m, n, s, c, form):
     """n ← ν n + (1 − ν) g²; θ ← θ − c_g g / root(n, e) (bias correction folded into c_g and e)."""
     _average_square(xp, n, g, c["nu"], c["one_minus_nu"], s[0])
-    _root(xp, n, c["e"], inside, out=s[1])
+    _root(xp, n, c, form, out=s[1])
     _apply_scaled(xp, theta, g, c["c_g"], s)
 
 
-def adam(xp, theta, g, m, n, s, c, inside):
+def adam(xp, theta, g, m, n, s, c, form):
     """m ← μ_t m + (1 − μ_t) g; n ← ν n + (1 − ν) g²; θ ← θ − c_m m / root(n, e)."""
     _average(xp, m, g, c["mu_t"], c["one_minus_mu_t"], s[0])
     _average_square(xp, n, g, c["nu"], c["one_minus_nu"], s[0])
-    _root(xp, n, c["e"], inside, out=s[1])
+    _root(xp, n, c, form, out=s[1])
     _apply_scaled(xp, theta, m, c["c_m"], s)
 
 
-def adamax(xp, theta, g, m, n, s, c, inside):
-    """m ← μ_t m + (1 − μ_t) g; n ← max(ν n, |g|); θ ← θ − c_m m / (n + ε)."""
+def adamax(xp, theta, g, m, n, s, c, form):
+    """m ← μ_t m + (1 − μ_t) g; n ← max(ν n, |g|); θ ← θ − c_m m / (n + ε) (ε in the max: see _decayed_max)."""
     _average(xp, m, g, c["mu_t"], c["one_minus_mu_t"], s[0])
-    _decayed_max(xp, n, g, c["nu"], s[0])
-    xp.add(n, c["e"], out=s[1])
+    _decayed_max(xp, n, g, c["nu"], s[0], c, form)
+    _max_denominator(xp, n, c, form, out=s[1])
     _apply_scaled(xp, theta, m, c["c_m"], s)
 
 
-def maxaprop(xp, theta, g, m, n, s, c, inside):
+def maxaprop(xp, theta, g, m, n, s, c, form):
     """n ← max(ν n, |g|); θ ← θ − η g / (n + ε)."""
-    _decayed_max(xp, n, g, c["nu"], s[0])
-    xp.add(n, c["e"], out=s[1])
+    _decayed_max(xp, n, g, c["nu"], s[0], c, form)
+    _max_denominator(xp, n, c, form, out=s[1])
     _apply_scaled(xp, theta, g, c["c_g"], s)
 
 
@@ -139,20 +155,20 @@ def _nesterov_numerator(xp, g, m, c, s):
     s[0] += s[2]
 
 
-def nadam(xp, theta, g, m, n, s, c, inside):
+def nadam(xp, theta, g, m, n, s, c, form):
     """m ← μ m + (1 − μ) g; n ← ν n + (1 − ν) g²; θ ← θ − (c_g g + c_m m) / root(n, e)."""
     _average(xp, m, g, c["mu"], c["one_minus_mu"], s[0])
     _average_square(xp, n, g, c["nu"], c["one_minus_nu"], s[0])
-    _root(xp, n, c["e"], inside, out=s[1])
+    _root(xp, n, c, form, out=s[1])
     _nesterov_numerator(xp, g, m, c, s)
     _apply(theta, s[0], s[1])
 
 
-def nadamax(xp, theta, g, m, n, s, c, inside):
+def nadamax(xp, theta, g, m, n, s, c, form):
     """m ← μ m + (1 − μ) g; n ← max(ν n, |g|); θ ← θ − (c_g g + c_m m) / (n + ε)."""
     _average(xp, m, g, c["mu"], c["one_minus_mu"], s[0])
-    _decayed_max(xp, n, g, c["nu"], s[0])
-    xp.add(n, c["e"], out=s[1])
+    _decayed_max(xp, n, g, c["nu"], s[0], c, form)
+    _max_denominator(xp, n, c, form, out=s[1])
     _nesterov_numerator(xp, g, m, c, s)
     _apply(theta, s[0], s[1])
 
@@ -178,13 +194,13 @@ def all_finite(xp, g) -> bool:
     return bool(xp.isfinite(g.min()) and xp.isfinite(g.max()))
 
 
-def run(xp, kernel, theta, g, m, n, coef, inside, workspace) -> None:
+def run(xp, kernel, theta, g, m, n, coef, form, workspace) -> None:
     """Apply ``kernel`` chunk by chunk when every array is C-contiguous, else once over the whole arrays."""
     coef = workspace.scalars(coef, theta)
     arrays = [a for a in (theta, g, m, n) if a is not None]
     if not all(a.flags.c_contiguous for a in arrays):
         # Strided parameters cannot be cut into flat chunks; one whole-array pass is still in place.
-        kernel(xp, theta, g, m, n, workspace.scratch(theta.shape, theta), coef, inside)
+        kernel(xp, theta, g, m, n, workspace.scratch(theta.shape, theta), coef, form)
         return
     flat = [None if a is None else a.reshape(-1) for a in (theta, g, m, n)]
     size = theta.size
@@ -192,4 +208,4 @@ def run(xp, kernel, theta, g, m, n, coef, inside, workspace) -> None:
     for start in range(0, size, CHUNK):
         stop = min(start + CHUNK, size)
         views = [None if a is None else a[start:stop] for a in flat]
-        kernel(xp, *views, [b[: stop - start] for b in scratch], coef, inside)
+        kernel(xp, *views, [b[: stop - start] for b in scratch], coef, form)

@@ -15,22 +15,27 @@ no :math:`\hat n` array):
    \frac{\eta\, x}{\sqrt{n/b} + \varepsilon} = \frac{\eta\sqrt b\, x}{\sqrt n + \varepsilon\sqrt b}
 
 so every L2 rule's update is :math:`(c_g\,g + c_m\,m) / \mathrm{root}(n, e)` with ``root`` either
-:math:`\sqrt{n + e}` (``eps_placement="inside"``) or :math:`\sqrt n + e` (``"outside"``). Each function returns
-``(scalars, coef)``: the new ``t`` and ``mu_prod`` of the state, and the coefficients by name.
+:math:`\sqrt{n + e}` (``eps_placement="inside"``) or :math:`\sqrt n + e` (``"outside"``). The other variants fold
+the same way: keras' ``"hat"`` divides ε by :math:`\sqrt b` first, so its :math:`e` is ε itself; optax's
+``eps_root`` under the root becomes :math:`r = \varepsilon_{root}\, b` in :math:`\sqrt{n + r} + e` (or joins
+:math:`e` when ε is inside too). Each function returns ``(scalars, coef)``: the new ``t`` and ``mu_prod`` of the
+state, and the coefficients by name.
 """
 
 from __future__ import annotations
 
 import math
 
-from ..rules._common import HParams, momentum_schedule
+from ..rules._common import HParams, m_decay, momentum_schedule
 
 
-def _l2_root(hp: HParams, bias: float) -> tuple[float, float]:
-    """(√b, e): the factor that multiplies the numerator, and the ε that the root adds (see the module doc)."""
+def _l2_root(hp: HParams, bias: float) -> tuple[float, float, float]:
+    """(√b, e, r): the factor that multiplies the numerator, the ε that the root adds, and what is added under the
+    root before it when ε is outside (see the module doc)."""
     if hp.eps_placement == "inside":
-        return math.sqrt(bias), hp.eps * bias
-    return math.sqrt(bias), hp.eps * math.sqrt(bias)
+        return math.sqrt(bias), (hp.eps + hp.eps_root) * bias, 0.0
+    eps = hp.eps if hp.eps_placement == "hat" else hp.eps * math.sqrt(bias)  # hat: (ε / √b)·√b
+    return math.sqrt(bias), eps, hp.eps_root * bias
 
 
 def gd(state, hp):
@@ -52,28 +57,32 @@ def nag(state, hp):
 
 
 def adagrad(state, hp):
-    sqrt_b, e = _l2_root(hp, 1.0)
-    return {"t": state["t"] + 1}, {"c_g": hp.lr * sqrt_b, "e": e}
+    sqrt_b, e, _ = _l2_root(hp, 1.0)
+    n0 = hp.n0 if state["t"] == 0 else 0.0  # the starting accumulator joins n once, before the first g²
+    return {"t": state["t"] + 1}, {"n0": n0, "c_g": hp.lr * sqrt_b, "e": e}
 
 
 def rmsprop(state, hp):
     t = state["t"] + 1
-    sqrt_b, e = _l2_root(hp, 1 - hp.nu**t if hp.bias_correction else 1.0)
+    sqrt_b, e, _ = _l2_root(hp, 1 - hp.nu**t if hp.bias_correction else 1.0)
     return {"t": t}, {"nu": hp.nu, "one_minus_nu": 1 - hp.nu, "c_g": hp.lr * sqrt_b, "e": e}
 
 
 def adam(state, hp):
-    t, mu_t, _, mu_prod, _ = momentum_schedule(state, hp)
-    sqrt_b, e = _l2_root(hp, 1 - hp.nu**t)
-    return {"t": t, "mu_prod": mu_prod}, {
-        "mu_t": mu_t, "one_minus_mu_t": 1 - mu_t, "nu": hp.nu, "one_minus_nu": 1 - hp.nu,
-        "c_m": hp.lr * sqrt_b / (1 - mu_prod), "e": e}
+    s = momentum_schedule(state, hp)
+    decay = m_decay(s, hp)  # the kernels' "mu_t" is what m decays with: μ_t, or μ under m_decay="constant"
+    sqrt_b, e, r = _l2_root(hp, 1 - hp.nu**s.t)
+    return {"t": s.t, "mu_prod": s.mu_prod}, {
+        "mu_t": decay.mu, "one_minus_mu_t": 1 - decay.mu, "nu": hp.nu, "one_minus_nu": 1 - hp.nu,
+        "c_m": hp.lr * sqrt_b / (1 - decay.prod), "e": e, "r": r}
 
 
 def adamax(state, hp):
-    t, mu_t, _, mu_prod, _ = momentum_schedule(state, hp)
-    return {"t": t, "mu_prod": mu_prod}, {
-        "mu_t": mu_t, "one_minus_mu_t": 1 - mu_t, "nu": hp.nu, "c_m": hp.lr / (1 - mu_prod), "e": hp.eps}
+    s = momentum_schedule(state, hp)
+    decay = m_decay(s, hp)
+    return {"t": s.t, "mu_prod": s.mu_prod}, {
+        "mu_t": decay.mu, "one_minus_mu_t": 1 - decay.mu, "nu": hp.nu, "c_m": hp.lr / (1 - decay.prod),
+        "e": hp.eps}
 
 
 def maxaprop(state, hp):
@@ -87,19 +96,21 @@ def _nesterov(mu_t, mu_next, mu_prod, mu_prod_next, scale):
 
 
 def nadam(state, hp):
-    t, mu_t, mu_next, mu_prod, mu_prod_next = momentum_schedule(state, hp)
-    sqrt_b, e = _l2_root(hp, 1 - hp.nu**t)
+    t, mu_t, mu_next, mu_prod, mu_prod_next = s = momentum_schedule(state, hp)
+    sqrt_b, e, r = _l2_root(hp, 1 - hp.nu**t)
     c_g, c_m = _nesterov(mu_t, mu_next, mu_prod, mu_prod_next, hp.lr * sqrt_b)
+    mu = m_decay(s, hp).mu  # what m decays with: μ, or μ_t under m_decay="scheduled"
     return {"t": t, "mu_prod": mu_prod}, {
-        "mu": hp.mu, "one_minus_mu": 1 - hp.mu, "nu": hp.nu, "one_minus_nu": 1 - hp.nu, "c_g": c_g, "c_m": c_m,
-        "e": e}
+        "mu": mu, "one_minus_mu": 1 - mu, "nu": hp.nu, "one_minus_nu": 1 - hp.nu, "c_g": c_g, "c_m": c_m, "e": e,
+        "r": r}
 
 
 def nadamax(state, hp):
-    t, mu_t, mu_next, mu_prod, mu_prod_next = momentum_schedule(state, hp)
+    t, mu_t, mu_next, mu_prod, mu_prod_next = s = momentum_schedule(state, hp)
     c_g, c_m = _nesterov(mu_t, mu_next, mu_prod, mu_prod_next, hp.lr)
+    mu = m_decay(s, hp).mu
     return {"t": t, "mu_prod": mu_prod}, {
-        "mu": hp.mu, "one_minus_mu": 1 - hp.mu, "nu": hp.nu, "c_g": c_g, "c_m": c_m, "e": hp.eps}
+        "mu": mu, "one_minus_mu": 1 - mu, "nu": hp.nu, "c_g": c_g, "c_m": c_m, "e": hp.eps}
 
 
 BY_RULE = {"gd": gd, "momentum": momentum, "nag": nag, "nag_lookahead": nag_lookahead, "adagrad": adagrad,

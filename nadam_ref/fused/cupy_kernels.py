@@ -14,29 +14,33 @@ from functools import cache
 
 from .. import backend
 
-#: The two forms of the root: ε inside, √(n + e) (the paper), or outside, √n + e.
-ROOTS = {True: "sqrt(n + e)", False: "(sqrt(n) + e)"}
+_INSIDE = {"ROOT": "sqrt(n + e)", "MAXARG": "fabs(g)", "DENOM": "(n + e)"}
+#: Where ε goes (:func:`nadam_ref.fused.form`) -> the text of each placeholder: the root √(n + e) (the paper),
+#: √n + e, or √(n + r) + e (optax's eps_root); for the L∞ rules, ε in the denominator or inside the max.
+FORMS = {"inside": _INSIDE, "outside": {**_INSIDE, "ROOT": "(sqrt(n) + e)"},
+         "both": {**_INSIDE, "ROOT": "(sqrt(n + r) + e)"}, "max": {**_INSIDE, "MAXARG": "(fabs(g) + e)", "DENOM": "n"}}
 
 #: rule -> (scalar inputs after ``T g``, outputs updated in place, the per-element operation).
-#: The scalar names are the keys of the rule's coefficients; ``ROOT`` is replaced by one of :data:`ROOTS`.
+#: The scalar names are the keys of the rule's coefficients; ``ROOT``, ``MAXARG`` and ``DENOM`` are replaced as
+#: :data:`FORMS` says.
 SOURCES = {
     "gd": ("lr", "theta", "theta -= lr * g;"),
     "momentum": ("mu_t, lr", "theta, m", "m = mu_t * m + g; theta -= lr * m;"),
     "nag": ("mu_t, mu_next, lr", "theta, m", "m = mu_t * m + g; theta -= lr * (g + mu_next * m);"),
-    "adagrad": ("c_g, e", "theta, n", "n = n + g * g; theta -= c_g * g / ROOT;"),
+    "adagrad": ("n0, c_g, e", "theta, n", "n = (n + n0) + g * g; theta -= c_g * g / ROOT;"),
     "rmsprop": ("nu, one_minus_nu, c_g, e", "theta, n",
                 "n = nu * n + one_minus_nu * (g * g); theta -= c_g * g / ROOT;"),
-    "adam": ("mu_t, one_minus_mu_t, nu, one_minus_nu, c_m, e", "theta, m, n",
+    "adam": ("mu_t, one_minus_mu_t, nu, one_minus_nu, c_m, e, r", "theta, m, n",
              "m = mu_t * m + one_minus_mu_t * g; n = nu * n + one_minus_nu * (g * g); theta -= c_m * m / ROOT;"),
     "adamax": ("mu_t, one_minus_mu_t, nu, c_m, e", "theta, m, n",
-               "m = mu_t * m + one_minus_mu_t * g; n = fmax(nu * n, fabs(g)); theta -= c_m * m / (n + e);"),
-    "maxaprop": ("nu, c_g, e", "theta, n", "n = fmax(nu * n, fabs(g)); theta -= c_g * g / (n + e);"),
-    "nadam": ("mu, one_minus_mu, nu, one_minus_nu, c_g, c_m, e", "theta, m, n",
+               "m = mu_t * m + one_minus_mu_t * g; n = fmax(nu * n, MAXARG); theta -= c_m * m / DENOM;"),
+    "maxaprop": ("nu, c_g, e", "theta, n", "n = fmax(nu * n, MAXARG); theta -= c_g * g / DENOM;"),
+    "nadam": ("mu, one_minus_mu, nu, one_minus_nu, c_g, c_m, e, r", "theta, m, n",
               "m = mu * m + one_minus_mu * g; n = nu * n + one_minus_nu * (g * g); "
               "theta -= (c_g * g + c_m * m) / ROOT;"),
     "nadamax": ("mu, one_minus_mu, nu, c_g, c_m, e", "theta, m, n",
-                "m = mu * m + one_minus_mu * g; n = fmax(nu * n, fabs(g)); "
-                "theta -= (c_g * g + c_m * m) / (n + e);"),
+                "m = mu * m + one_minus_mu * g; n = fmax(nu * n, MAXARG); "
+                "theta -= (c_g * g + c_m * m) / DENOM;"),
 }
 SOURCES["nag_lookahead"] = SOURCES["momentum"]  # Algorithm 3's update after its gradient is momentum's
 
@@ -46,23 +50,24 @@ def names(text: str) -> list[str]:
     return [s.strip() for s in text.split(",")]
 
 
-def kernel_parts(rule: str, inside: bool) -> tuple[str, str, str, str]:
+def kernel_parts(rule: str, form: str) -> tuple[str, str, str, str]:
     """``(in_params, out_params, operation, name)`` of the kernel for ``rule``, as ``ElementwiseKernel`` takes them."""
     scalars, outputs, operation = SOURCES[rule]
     in_params = ", ".join(f"T {x}" for x in ["g", *names(scalars)])
     out_params = ", ".join(f"T {x}" for x in names(outputs))
-    place = "inside" if inside else "outside"
-    return in_params, out_params, operation.replace("ROOT", ROOTS[inside]), f"nadam_ref_{rule}_{place}"
+    for placeholder, text in FORMS[form].items():
+        operation = operation.replace(placeholder, text)
+    return in_params, out_params, operation, f"nadam_ref_{rule}_{form}"
 
 
 @cache
-def kernel(rule: str, inside: bool):
+def kernel(rule: str, form: str):
     """The compiled-on-first-call ``ElementwiseKernel`` for ``rule``."""
-    return backend.elementwise_kernel(*kernel_parts(rule, inside))
+    return backend.elementwise_kernel(*kernel_parts(rule, form))
 
 
-def run(rule: str, theta, g, m, n, coef: dict, inside: bool) -> None:
+def run(rule: str, theta, g, m, n, coef: dict, form: str) -> None:
     """One fused step of ``rule``: θ, m and n are updated in place by one kernel launch."""
     scalars, outputs, _ = SOURCES[rule]
     state = {"theta": theta, "m": m, "n": n}
-    kernel(rule, inside)(g, *(coef[x] for x in names(scalars)), *(state[x] for x in names(outputs)))
+    kernel(rule, form)(g, *(coef[x] for x in names(scalars)), *(state[x] for x in names(outputs)))

@@ -60,7 +60,8 @@ def run_many(surface: Surface, rule: str, lr: float, steps: int, starts, noise: 
     diverged = numpy.zeros(theta0.shape[1], dtype=bool)
     excess[0] = surface.f(theta0) - surface.f_min
     with numpy.errstate(all="ignore"):  # a diverged column may overflow; it is marked and its losses set to inf
-        for t, (theta, _) in enumerate(iterate(rule, grad, theta0, steps, lr=lr, **RACE_HPARAMS), start=1):
+        hparams = _rules.select_hparams(rule, RACE_HPARAMS)
+        for t, (theta, _) in enumerate(iterate(rule, grad, theta0, steps, lr=lr, **hparams), start=1):
             diverged |= ~numpy.all(numpy.isfinite(theta) & (numpy.abs(theta) <= DIVERGENCE_BOUND), axis=0)
             excess[t] = numpy.where(diverged, numpy.inf, surface.f(theta) - surface.f_min)
     return excess, diverged

@@ -15,16 +15,20 @@ import numpy as np
 import pytest
 
 import nadam_ref
-from nadam_ref import RULES, rules
+from nadam_ref import RULES, fused, rules
 from nadam_ref.fused import coefficients, cupy_kernels
 
 CUDA_FUNCTIONS = {"sqrt": np.sqrt, "fmax": np.fmax, "fabs": np.abs}
-HPARAM_CASES = [{"eps_placement": "inside"}, {"eps_placement": "outside"},
-                {"eps_placement": "outside", "bias_correction": True}]
+
+
+def forms(rule):
+    """The kernel forms the rule's declared variants use (see ``fused.form``)."""
+    module = rules.get(rule)
+    return sorted({fused.form(rule, rules.make_hparams(module, **v)) for v in rules.variants(rule)})
 
 
 def kernels():
-    return [(rule, inside) for rule in RULES for inside in (True, False)]
+    return [(rule, form) for rule in RULES for form in forms(rule)]
 
 
 def test_every_rule_has_a_kernel():
@@ -35,25 +39,25 @@ def test_every_rule_has_a_kernel():
 def test_kernel_scalars_are_the_rules_coefficients(rule):
     scalars, outputs, _ = cupy_kernels.SOURCES[rule]
     module = rules.get(rule)
-    for case in HPARAM_CASES:
-        hp = rules.make_hparams(module, **case)
+    for variant in rules.variants(rule):
+        hp = rules.make_hparams(module, **variant)
         _, coef = coefficients.BY_RULE[rule](rules.init_state(module, np.zeros(1)), hp)
         assert set(cupy_kernels.names(scalars)) == set(coef)
     assert set(cupy_kernels.names(outputs)) == {"theta", *module.STATE}
 
 
-@pytest.mark.parametrize("rule, inside", kernels())
-def test_kernel_uses_only_declared_names(rule, inside):
-    in_params, out_params, operation, _ = cupy_kernels.kernel_parts(rule, inside)
+@pytest.mark.parametrize("rule, form", kernels())
+def test_kernel_uses_only_declared_names(rule, form):
+    in_params, out_params, operation, _ = cupy_kernels.kernel_parts(rule, form)
     declared = {p.split()[-1] for p in (in_params + ", " + out_params).split(", ")}
     used = set(re.findall(r"[A-Za-z_]\w*", operation))
     assert used - declared <= set(CUDA_FUNCTIONS), f"undeclared in {rule}: {used - declared - set(CUDA_FUNCTIONS)}"
 
 
-@pytest.mark.parametrize("rule, inside", kernels())
-def test_cupy_accepts_the_kernel_definition(rule, inside):
+@pytest.mark.parametrize("rule, form", kernels())
+def test_cupy_accepts_the_kernel_definition(rule, form):
     cupy = pytest.importorskip("cupy", reason="CuPy is not installed (the gpu extra)")
-    kernel = cupy.ElementwiseKernel(*cupy_kernels.kernel_parts(rule, inside))
+    kernel = cupy.ElementwiseKernel(*cupy_kernels.kernel_parts(rule, form))
     scalars, outputs, _ = cupy_kernels.SOURCES[rule]
     assert kernel.nin == 1 + len(cupy_kernels.names(scalars))
     assert kernel.nout == len(cupy_kernels.names(outputs))
@@ -63,8 +67,8 @@ def test_cupy_accepts_the_kernel_definition(rule, inside):
 def test_kernel_sources_compile_as_cpp(tmp_path):
     """Each operation as the body of a C++ function of float and of double, the way CuPy wraps it for CUDA."""
     lines = ["#include <cmath>", "using std::sqrt; using std::fmax; using std::fabs;"]
-    for rule, inside in kernels():
-        in_params, out_params, operation, name = cupy_kernels.kernel_parts(rule, inside)
+    for rule, form in kernels():
+        in_params, out_params, operation, name = cupy_kernels.kernel_parts(rule, form)
         inputs = ", ".join(f"const {p}" for p in in_params.split(", "))
         outputs = ", ".join(p.replace("T ", "T &") for p in out_params.split(", "))
         lines += [f"template <typename T> void {name}({inputs}, {outputs}) {{ {operation} }}",
@@ -83,20 +87,19 @@ def _signature(in_params, out_params, ctype):
     return ", ".join(inputs + outputs)
 
 
-def run_kernel_source_in_numpy(rule, inside, theta, g, state, coef):
+def run_kernel_source_in_numpy(rule, form, theta, g, state, coef):
     """Execute the kernel's C statements element-wise with NumPy (they are valid Python once split at ';')."""
-    _, _, operation, _ = cupy_kernels.kernel_parts(rule, inside)
+    _, _, operation, _ = cupy_kernels.kernel_parts(rule, form)
     env = {**CUDA_FUNCTIONS, **coef, "g": g, "theta": theta, **{k: state[k] for k in ("m", "n") if k in state}}
     for statement in filter(None, (s.strip() for s in operation.split(";"))):
         exec(statement, {}, env)
     return env
 
 
-@pytest.mark.parametrize("eps_placement", ["inside", "outside"])
-@pytest.mark.parametrize("rule", [r for r in RULES if r != "nag_lookahead"])
-def test_kernel_statements_compute_the_reference_step(rule, eps_placement):
+@pytest.mark.parametrize("rule,variant", [(r, v) for r in RULES if r != "nag_lookahead" for v in rules.variants(r)])
+def test_kernel_statements_compute_the_reference_step(rule, variant):
     module = rules.get(rule)
-    hp = rules.make_hparams(module, **({"eps_placement": eps_placement} if "eps_placement" in module.HPARAMS else {}))
+    hp = rules.make_hparams(module, **variant)
     rng = np.random.default_rng(7)
     theta = rng.standard_normal(64)
     state = rules.init_state(module, theta)
@@ -104,7 +107,7 @@ def test_kernel_statements_compute_the_reference_step(rule, eps_placement):
     for _ in range(5):
         g = rng.standard_normal(64)
         scalars, coef = coefficients.BY_RULE[rule](state, hp)
-        env = run_kernel_source_in_numpy(rule, eps_placement == "inside", theta, g, state, coef)
+        env = run_kernel_source_in_numpy(rule, fused.form(rule, hp), theta, g, state, coef)
         theta, state = env["theta"], {**state, **scalars, **{k: env[k] for k in module.STATE}}
         ref_theta, ref_state, _ = module.step(ref_theta, g, ref_state, hp)
     np.testing.assert_allclose(theta, ref_theta, rtol=1e-13, atol=1e-13)

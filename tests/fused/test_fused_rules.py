@@ -1,4 +1,5 @@
-"""The fused rules give the reference's numbers: every rule, schedule, ε placement and dtype, on every backend.
+"""The fused rules give the reference's numbers for any hyper-parameters, strided parameters and look-ahead points
+(every variant of the declaration, at the paper's hyper-parameters, is in test_parity.py).
 
 "Within 1e-6 relative" is measured against the array's scale: |fused − reference| ≤ rtol·(|reference| + max|reference|),
 because θ's error comes from the update (a few ulps of η·m̄/√n̂), not from θ itself, and an element that happens to
@@ -13,9 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nadam_ref
-from nadam_ref import RULES, backend, rules
+from nadam_ref import backend, rules
 from nadam_ref.fused import chunked
 from tests.conftest import to_numpy
+from tests.fused.test_parity import CASES
 
 RTOL = {"float32": 1e-6, "float64": 1e-13}
 # Sizes that cross chunk boundaries, plus a small second parameter and a 0-d one.
@@ -48,14 +50,6 @@ def take_step(opt, g):
         opt.step(g)
 
 
-def run_both(xp, rule, dtype, steps=12, **hparams):
-    opts = [nadam_ref.Optimizer(rule, make_params(xp, dtype), impl=impl, **hparams) for impl in ("reference", "fused")]
-    for g in gradients(xp, dtype, steps):
-        for opt in opts:
-            take_step(opt, g)
-    return opts
-
-
 def assert_same_run(reference, fused, dtype, exact_state):
     for name in reference.params:
         assert_close(fused.params[name], reference.params[name], dtype)
@@ -69,34 +63,14 @@ def assert_same_run(reference, fused, dtype, exact_state):
                 assert_close(fused_state[key], ref_state[key], dtype)
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("eps_placement", ["inside", "outside"])
-@pytest.mark.parametrize("schedule", ["paper", "constant"])
-@pytest.mark.parametrize("rule", RULES)
-def test_fused_matches_reference(xp, rule, schedule, eps_placement, dtype):
-    module = rules.get(rule)
-    hparams = {k: v for k, v in {"schedule": schedule, "eps_placement": eps_placement}.items() if k in module.HPARAMS}
-    reference, fused = run_both(xp, rule, dtype, **hparams)
-    assert_same_run(reference, fused, dtype, exact_state=backend.backend_name(xp) == "numpy")
-
-
-def test_rmsprop_bias_correction_matches(xp):
-    reference, fused = run_both(xp, "rmsprop", "float32", bias_correction=True, eps_placement="outside")
-    assert_same_run(reference, fused, "float32", exact_state=backend.backend_name(xp) == "numpy")
-
-
 @settings(max_examples=40, deadline=None)
-@given(rule=st.sampled_from(RULES), dtype=st.sampled_from(["float32", "float64"]),
+@given(case=st.sampled_from(CASES), dtype=st.sampled_from(["float32", "float64"]),
        lr=st.floats(1e-5, 0.5), mu=st.floats(0.0, 0.999), nu=st.floats(0.5, 0.9999),
        eps=st.sampled_from([0.0, 1e-8, 1e-3]),
-       eps_placement=st.sampled_from(["inside", "outside"]), bias_correction=st.booleans(),
        size=st.integers(1, 2 * chunked.CHUNK + 7), steps=st.integers(1, 6), seed=st.integers(0, 2**16))
-def test_fused_matches_reference_for_any_hyperparameters(rule, dtype, lr, mu, nu, eps, eps_placement, bias_correction,
-                                                       size, steps, seed):
-    module = rules.get(rule)
-    given_hp = {"lr": lr, "mu": mu, "nu": nu, "eps": eps, "eps_placement": eps_placement,
-                "bias_correction": bias_correction}
-    hparams = {k: v for k, v in given_hp.items() if k in module.HPARAMS}
+def test_fused_matches_reference_for_any_hyperparameters(case, dtype, lr, mu, nu, eps, size, steps, seed):
+    rule, variant = case
+    hparams = {**rules.select_hparams(rule, {"lr": lr, "mu": mu, "nu": nu, "eps": eps}), **variant}
     rng = np.random.default_rng(seed)
     theta0 = rng.standard_normal(size).astype(dtype)
     # Gradients bounded away from zero, so ε = 0 never meets 0/0.
