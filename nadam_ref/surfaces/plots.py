@@ -33,7 +33,7 @@ RULE_STYLE = {
 
 # The light half of "Greys": low loss white, high loss mid-grey, so coloured paths stay the brightest thing.
 BACKGROUND = ListedColormap(colormaps["Greys"](numpy.linspace(0.0, 0.3, 256)), name="light_greys")
-LEGEND_TITLE = "dotted: no momentum, dashed: classical,\nsolid: Nesterov;  ◆ arrived"
+LEGEND_TITLE = "momentum: dotted none,\ndashed classical, solid Nesterov;\n◆ arrived"
 
 # 12.8 × 7.2 inches at 100 dpi: a 1280 × 720 GIF, fonts of 13–16 px that stay readable on a projector.
 FIGSIZE = (12.8, 7.2)
@@ -123,14 +123,16 @@ class RaceFigure:
             self.axes = list(grid.ravel()[: len(self.results)])
             for ax in grid.ravel()[len(self.results):]:
                 ax.set_visible(False)
-            self.fig.subplots_adjust(left=0.05, right=0.99, bottom=0.07, top=0.88, wspace=0.06, hspace=0.28)
+            self.fig.subplots_adjust(left=0.07, right=0.99, bottom=0.1, top=0.86, wspace=0.08, hspace=0.35)
             self.fig.suptitle(_title(surface, noise), fontsize=FONT + 2)
         else:
-            self.axes = [self.fig.add_axes((0.06, 0.09, 0.58, 0.83))] * max(len(self.results), 1)
+            self.axes = [self.fig.add_axes((0.08, 0.1, 0.56, 0.82))] * max(len(self.results), 1)
             self.axes[0].set_title(_title(surface, noise), fontsize=FONT + 1)
         for ax in dict.fromkeys(self.axes):  # each distinct panel once
             draw_surface(ax, surface, resolution=100 if small_multiples else 240,
                          fontsize=FONT - 2 if small_multiples else FONT)
+            if small_multiples:
+                ax.label_outer()  # axis labels on the outer panels only
             start = self.results[0].path[0] if self.results else surface.start
             ax.plot([start[0]], [start[1]], linestyle="none", marker="o", markersize=10, markerfacecolor="white",
                     markeredgecolor="black", markeredgewidth=1.5, zorder=6, label="start")
@@ -176,12 +178,16 @@ class RaceFigure:
         return [*self.lines, *self.heads, *self.marks, *self.rule_texts, self.counter]
 
 
+#: The notebook animation: 9.6 × 5.4 inches at 72 dpi, 691 × 389 px, the width of the book's text column, so that
+#: the page shows the frames unscaled and the 13–16 pt labels stay 13–16 px.
+NOTEBOOK_FIGSIZE = (9.6, 5.4)
+
+
 def animate(surface: Surface, results, steps: int, frames: int = 80, fps: int = 12, noise: float = 0.0,
-            small_multiples: bool = False, dpi: int = 72):
+            small_multiples: bool = False, dpi: int = 72, figsize=NOTEBOOK_FIGSIZE):
     """A ``FuncAnimation`` of the race over :func:`frame_steps`, for ``to_jshtml`` in notebooks.
-    ``anim.frame_steps`` lists the step each frame shows; ``anim.race_figure`` is the :class:`RaceFigure`.
-    At the default 72 dpi each frame is 922 × 518 px, shown full width in a notebook or the book."""
-    race_fig = RaceFigure(surface, results, noise=noise, small_multiples=small_multiples)
+    ``anim.frame_steps`` lists the step each frame shows; ``anim.race_figure`` is the :class:`RaceFigure`."""
+    race_fig = RaceFigure(surface, results, noise=noise, small_multiples=small_multiples, figsize=figsize)
     race_fig.fig.set_dpi(dpi)  # to_jshtml embeds every frame as a PNG at the figure's dpi
     shown = frame_steps(steps, frames)
     anim = FuncAnimation(race_fig.fig, lambda i: race_fig.show(shown[i]), frames=len(shown),
