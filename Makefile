@@ -1,13 +1,17 @@
-# Two commands set everything up on a fresh machine: `make demo` and `make test`.
-# Each creates .venv and installs what it needs (see pyproject.toml for the extras).
+# Each target creates .venv and installs only what it needs (see pyproject.toml for the extras):
+#   make demo, make lab      the core and the notebooks extra (no torch, jax, keras or CuPy)
+#   make test                everything: dev, gpu, notebooks, crosscheck, peers
+#   make book                the test set plus the book extra
+# A stamp per extra set (.venv/.installed-<extras>) records what is installed; pyproject.toml changes redo it.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-# peers (tf.keras 2, timm, pytorch-optimizer, Paddle; ≈2.8 GB, ≈2.6 min to install) keeps make test within 20 min
-# from a fresh clone (nadam_ref/crosscheck/README.md, "Installation"); EXTRAS=dev,gpu,notebooks,crosscheck drops it.
-EXTRAS ?= dev,gpu,notebooks,crosscheck,peers
-STAMP  := $(VENV)/.installed
 OUT    ?= demo-output
+LAB_PORT ?= 8888
+LIGHT  := notebooks
+# peers (tf.keras 2, timm, pytorch-optimizer, Paddle; ≈2.8 GB, ≈2.6 min to install) keeps make test within 20 min
+# from a fresh clone (nadam_ref/crosscheck/README.md, "Installation"); FULL=dev,gpu,notebooks,crosscheck drops it.
+FULL   ?= dev,gpu,notebooks,crosscheck,peers
 
 .PHONY: help venv test demo lint book book-check lab bench clean
 
@@ -17,37 +21,37 @@ help:
 	@echo "make lint   - ruff"
 	@echo "make book   - build the Jupyter Book into book/_build/html"
 	@echo "make book-check - check the built book in headless Chromium (needs Debian's chromium)"
-	@echo "make lab    - open JupyterLab on notebooks/"
+	@echo "make lab    - JupyterLab on notebooks/ at http://127.0.0.1:$(LAB_PORT) (also as root)"
 	@echo "make bench  - run the benchmarks against torch"
 
-$(STAMP): pyproject.toml
+$(VENV)/.installed-%: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
+	$(PY) -m pip install -q -e ".[$*]"
 	touch $@
 
-venv: $(STAMP)
+venv: $(VENV)/.installed-$(FULL)
 
-test: $(STAMP)
+test: $(VENV)/.installed-$(FULL)
 	$(PY) -m pytest -q -p no:cacheprovider
 
-lint: $(STAMP)
+lint: $(VENV)/.installed-$(FULL)
 	$(VENV)/bin/ruff check .
 
-demo: $(STAMP)
+demo: $(VENV)/.installed-$(LIGHT)
 	$(PY) -m nadam_ref demo --out $(OUT)
 
-book: $(STAMP)
-	$(PY) -m pip install -q -e ".[book]"
-	$(PY) -m nadam_ref.book_build
+book: $(VENV)/.installed-$(FULL),book
+	$(PY) -m tools.book_build
 
 book-check: book
-	$(PY) -m nadam_ref.book_check
+	$(PY) -m tools.book_check
 
-lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+# --allow-root: containers, CI and many class machines run as root; the server listens on localhost only.
+lab: $(VENV)/.installed-$(LIGHT)
+	$(VENV)/bin/jupyter lab notebooks/ --allow-root --ip=127.0.0.1 --port=$(LAB_PORT) --no-browser
 
-bench: $(STAMP)
+bench: $(VENV)/.installed-$(FULL)
 	$(PY) -m nadam_ref bench
 
 clean:

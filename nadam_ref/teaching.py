@@ -74,7 +74,9 @@ class BoxListing:
         for box, code in self.rows:
             cells = "<br>".join(f"<code>{html.escape(c.text)}</code>" for c in code)
             where = "<br>".join(f"{html.escape(os.path.basename(c.path))}:{c.lineno}" for c in code)
-            body.append(f"<tr><td style='text-align:left'>{html.escape(box)}</td>"
+            shown = html.escape(box) if box == VARIANTS else \
+                f"<span class='math notranslate nohighlight'>\\({html.escape(box_tex(box))}\\)</span>"
+            body.append(f"<tr><td style='text-align:left'>{shown}</td>"
                         f"<td style='text-align:left'>{cells}</td><td style='text-align:left'>{where}</td></tr>")
         return (f"<p><b>{html.escape(self.rule)}</b> ({html.escape(self.algorithm)}), "
                 f"<code>{html.escape(self.path)}</code></p>"
@@ -109,6 +111,33 @@ def box_beside_code(rule: str) -> BoxListing:
     if variants:
         rows.append((VARIANTS, variants))
     return BoxListing(rule, module.ALGORITHM, _relative(module.__file__), tuple(rows))
+
+
+_TEX_SYMBOLS = {"←": r" \leftarrow ", "μ": r"\mu ", "ν": r"\nu ", "η": r"\eta ", "ε": r"\varepsilon ",
+                "θ": r"\theta ", "∇": r"\nabla ", "∏": r"\prod ", "≤": r"\le ", "−": "-", "·": r"\cdot ",
+                "²": "^2", "∞": r"\infty ", "max": r"\max "}
+_ACCENTS = {"\u0302": r"\hat", "\u0304": r"\bar"}  # combining circumflex and macron: m̂, n̂, ĝ, m̄
+
+
+def box_tex(text: str) -> str:
+    """A box line as TeX, for the HTML listing that MathJax typesets: ``m̂_t ← m_t / (1 − ∏_{i≤t} μ_i)`` becomes
+    ``\\hat{m}_t \\leftarrow m_t / (1 - \\prod_{i\\le t} \\mu_i)``; ``√(…)`` becomes ``\\sqrt{…}``."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFD", text)  # ĝ -> g + combining circumflex
+    for accent, command in _ACCENTS.items():
+        text = re.sub(f"(\\w){accent}", lambda m, c=command: f"{c}{{{m.group(1)}}}", text)
+    while "√(" in text:  # the matching parenthesis closes the root
+        start = text.index("√(")
+        depth, end = 0, start + 1
+        for end in range(start + 1, len(text)):
+            depth += {"(": 1, ")": -1}.get(text[end], 0)
+            if depth == 0:
+                break
+        text = text[:start] + r"\sqrt{" + text[start + 2 : end] + "}" + text[end + 1 :]
+    for symbol, tex in _TEX_SYMBOLS.items():
+        text = text.replace(symbol, tex)
+    return re.sub(r" +", " ", text).strip()
 
 
 #: The label of the row that lists the code selecting other libraries' variants (not in the paper's box).
@@ -251,7 +280,7 @@ def contour_paths(ax, loss, paths: dict, extent, levels=20, log_levels=True, mar
     return lines
 
 
-def animate_paths(loss, paths: dict, extent, frames: int = 40, title: str = "", figsize=(5.5, 4.2)) -> str:
+def animate_paths(loss, paths: dict, extent, frames: int = 40, title: str = "", figsize=(10, 6.4)) -> str:
     """An embeddable HTML/JavaScript animation (``FuncAnimation.to_jshtml``) of ``paths`` growing step by step over
     the contours of ``loss``. Uses ``frames`` frames spread evenly over the steps; the figure is closed."""
     import matplotlib.pyplot as plt
@@ -263,9 +292,11 @@ def animate_paths(loss, paths: dict, extent, frames: int = 40, title: str = "", 
         raise ValueError(f"need paths of at least 2 points and frames >= 1, got {steps + 1} points, frames={frames}")
     fig, ax = plt.subplots(figsize=figsize, dpi=72)
     lines = contour_paths(ax, loss, {name: p[:1] for name, p in hosts.items()}, extent)
-    heads = [ax.plot([], [], "o", color=line.get_color(), ms=6)[0] for line in lines]
-    ax.legend(loc="upper right", fontsize=8)
-    label = ax.set_title(title)
+    for line in lines:
+        line.set_linewidth(2.2)
+    heads = [ax.plot([], [], "o", color=line.get_color(), ms=9)[0] for line in lines]
+    ax.legend(loc="upper right", fontsize=14)
+    label = ax.set_title(title, fontsize=15)
     cuts = sorted({round(i * steps / frames) for i in range(1, frames + 1)})
 
     def draw(frame):

@@ -4,12 +4,13 @@ tarball check, the cache invalidation, and the static and rendered-DOM checks on
 import base64
 import hashlib
 import io
+import shutil
 import tarfile
 
 import pytest
 import yaml
 
-from nadam_ref import book_build, book_check
+from tools import book_build, book_check
 
 ROOT = book_build.ROOT
 
@@ -35,6 +36,8 @@ def fake_repo(tmp_path, conventions=False, benchmarks=()):
     (tmp_path / "notebooks").mkdir()
     for name in ("_config.yml", "_toc.yml", "references.bib", "intro.md", "notation.md", "references.md"):
         (tmp_path / "book" / name).write_text((ROOT / "book" / name).read_text())
+    for folder in book_build.BOOK_FOLDERS:
+        shutil.copytree(ROOT / "book" / folder, tmp_path / "book" / folder)
     for path in (ROOT / "notebooks").glob("*.ipynb"):
         (tmp_path / "notebooks" / path.name).write_text("{}")
     if conventions:
@@ -52,7 +55,10 @@ def test_stage_without_results_lists_no_results_part(tmp_path):
     toc = book_build.stage(repo, repo / "stage", mathjax_parent=repo / "vendor", cache_dir=repo / "cache")
     assert "Results" not in [p["caption"] for p in toc["parts"]]
     config = yaml.safe_load((repo / "stage" / "_config.yml").read_text())
-    assert config["sphinx"]["config"]["html_static_path"] == [str(repo / "vendor")]
+    assert config["sphinx"]["config"]["html_static_path"] == [str(repo / "stage" / "_static"), str(repo / "vendor")]
+    assert config["sphinx"]["local_extensions"] == {"nadam_book": "_ext"}
+    assert (repo / "stage" / "_ext" / "nadam_book.py").is_file()
+    assert (repo / "stage" / "_static" / "nadam_ref.css").is_file()
     assert config["execute"]["cache"] == str(repo / "cache")
     assert (repo / "stage" / "notebooks" / "06_nadam_nadamax.ipynb").is_file()
 
@@ -175,10 +181,31 @@ def test_rendered_dom_problems_are_reported(dom, message):
     assert any(message in p for p in problems), problems
 
 
-def test_browser_pages_include_the_race_chapter_when_built(tmp_path):
-    names = [p.name for p in book_check.browser_pages(tmp_path)]
-    assert names == ["index", "nadam"]
+def test_browser_pages_are_every_page_with_their_animations_and_math(tmp_path):
     (tmp_path / "notebooks").mkdir()
-    (tmp_path / "notebooks" / "07_race.html").write_text("")
-    race = book_check.browser_pages(tmp_path)[-1]
-    assert (race.name, race.path, race.animations) == ("race", "notebooks/07_race.html", 1)
+    (tmp_path / "_static").mkdir()
+    (tmp_path / "index.html").write_text('<span class="math">x</span>')
+    (tmp_path / "references.html").write_text("<p>no math</p>")
+    (tmp_path / "search.html").write_text("")
+    (tmp_path / "_static" / "t.html").write_text("")
+    (tmp_path / "notebooks" / "07_race.html").write_text('<img id="_anim_img1a"><img id="_anim_img2b"> class="math"')
+    checks = book_check.browser_pages(tmp_path)
+    assert [(c.name, c.animations, c.math) for c in checks] == [
+        ("index", 0, True), ("notebooks_07_race", 2, True), ("references", 0, False)]
+
+
+def test_measuring_report_problems_are_reported():
+    report = ('<pre id="nadam-check">{"overflow": ["table reaches 90 px past the article and has no scroll '
+              'container"], "images": ["a.png"], "animations": 0, "mathjax": false}</pre>')
+    problems = book_check.check_rendered_dom("<p>text</p>" + report,
+                                             book_check.PageCheck("refs", "r.html", animations=1, math=False))
+    assert any("no scroll container" in p for p in problems)
+    assert any("image does not load: a.png" in p for p in problems)
+    assert any("MathJax is not loaded" in p for p in problems)
+    assert any("expected 1 animation" in p for p in problems)
+
+
+def test_raw_dollar_math_in_visible_text_is_a_problem():
+    problems = book_check.check_rendered_dom("<p>convergence rate $O(1/k^2)$</p>",
+                                             book_check.PageCheck("refs", "r.html", math=False))
+    assert any("$O(1/k^2)$" in p for p in problems), problems

@@ -83,6 +83,7 @@ CASES = [
     (["bench", "--device", "tpu"], "invalid choice: 'tpu'", None),
     (["race", "--surface", "everest"], "unknown surface 'everest'", None),
     (["race", "--steps", "0"], "--steps 0", None),
+    (["race", "--steps", "1000000000"], "--steps 1000000000", None),
     (["race", "--rules", "adam,lion"], "unknown rule 'lion'", None),
     (["race", "--rules", "adam,adam"], "names a rule twice", None),
     (["race", "--lr", "adam=-1"], "--lr 'adam=-1'", None),

@@ -9,7 +9,7 @@ import re
 import pytest
 
 import nadam_ref
-from nadam_ref import notebooks
+from tools import notebooks
 
 nbformat = pytest.importorskip("nbformat", reason="needs the notebooks extra: pip install -e '.[notebooks]'")
 
@@ -35,7 +35,7 @@ def test_committed_without_outputs_or_execution_counts(path):
 
 def test_notebooks_match_their_sources():
     stale = notebooks.sync(check=True)
-    assert stale == [], f"out of date with notebooks/src: {stale}; run python -m nadam_ref.notebooks"
+    assert stale == [], f"out of date with notebooks/src: {stale}; run python -m tools.notebooks"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -45,6 +45,8 @@ def test_exercises_have_folded_solutions_and_full_size_switch(path):
     assert len(solutions) >= 2, f"{path.name}: expected at least two exercises with solutions"
     for cell in solutions:
         assert HIDDEN & set(cell.metadata["tags"]), f"{path.name}: a solution cell is not folded in the book"
+        assert cell.metadata.get("jupyter", {}).get("source_hidden") is True, (
+            f"{path.name}: a solution cell is not folded in JupyterLab (jupyter.source_hidden)")
     code = "\n".join(c.source for c in cells if c.cell_type == "code")
     assert 'os.environ.get("NADAM_REF_FULL") == "1"' in code
 

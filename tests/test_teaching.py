@@ -148,3 +148,12 @@ def test_trace_table_checks_everything_before_the_first_step(kwargs, message):
 
     with pytest.raises(ValueError, match=re.escape(message)):
         trace_table(**kwargs)
+
+
+def test_box_lines_are_typeset_as_tex_in_the_html_listing():
+    from nadam_ref.teaching import box_tex
+
+    assert box_tex("m̂_t ← m_t / (1 − ∏_{i≤t+1} μ_i)") == r"\hat{m}_t \leftarrow m_t / (1 - \prod _{i\le t+1} \mu _i)"
+    assert box_tex("θ_t ← θ_{t−1} − η m̄_t / √(n̂_t + ε)").endswith(r"/ \sqrt{\hat{n}_t + \varepsilon }")
+    listing = box_beside_code("nadam")._repr_html_()
+    assert r"\(\hat{m}_t \leftarrow" in listing and "m_{t−1}" not in listing

@@ -19,9 +19,9 @@ def _ms(value):
 
 def markdown(result: dict) -> str:
     m = result["machine"]
-    lines = [f"# Update step benchmark ({result['created']})", "",
-             f"{m['cpu']}, {m['cores']} cores; Python {m['python']}, NumPy {m['numpy']}, numba {m.get('numba')}, "
-             f"nadam_ref {m['nadam_ref']} (commit {m.get('commit')}).",
+    lines = ["# Update step benchmark", "",
+             f"Measured {result['created']} on {m['cpu']}, {m['cores']} cores; Python {m['python']}, "
+             f"NumPy {m['numpy']}, numba {m.get('numba')}, nadam_ref {m['nadam_ref']} (commit {m.get('commit')}).",
              "Medians of interleaved rounds, milliseconds per step of one float32 parameter tensor. "
              "*bound* = the step's memory traffic ((3 + 2·#state) × 4 bytes per parameter; Nadam and Adam 28) "
              "divided by the bandwidth of an in-place add measured in the same rounds (its best round, as STREAM "
@@ -136,8 +136,11 @@ def _ratio(ratios, key):
 def _blas(info):
     if isinstance(info, str):
         return info
-    return ", ".join(f"{b['internal_api']} {b.get('version')} ({b.get('architecture')}, {b['num_threads']} threads)"
-                     for b in info) or "none loaded"
+    def one(b):  # threadpoolctl reports None for what a library does not say (OpenMP has no version)
+        details = ", ".join(str(v) for v in (b.get("architecture"), f"{b['num_threads']} threads") if v is not None)
+        return " ".join(str(v) for v in (b["internal_api"], b.get("version")) if v is not None) + f" ({details})"
+
+    return ", ".join(one(b) for b in info) or "none loaded"
 
 
 def write(result: dict, out_dir: str, stem: str) -> tuple[str, str]:

@@ -1,7 +1,8 @@
 """``nadam-ref demo``: the main job that ``make demo`` runs, on the shipped data only.
 
-1. The paper's nine rules racing on Rosenbrock's valley (``nadam-ref race --surface rosenbrock``), written to
-   ``OUT/race/``: ``race.gif``, ``race.png``, ``loss.png``, ``summary.csv``.
+1. The paper's nine rules racing on Rosenbrock's valley, the race of ``nadam-ref race`` and notebook 7
+   (:func:`nadam_ref.surfaces.files.write_race`), written to ``OUT/race/``: ``race.gif``, ``race.png``,
+   ``loss.png``, ``summary.csv``; the same race with gradient noise σ = 20 in ``OUT/race-noisy/``.
 2. The box of every rule traced for two steps on the built-in quadratic, written to ``OUT/trace.txt``.
 3. The paper's MNIST experiment at class scale, all nine rules (``nadam-ref reproduce --experiment mnist
    --scale class``), written to ``OUT/reproduce-mnist/``: ``table.md``, ``claims.md``, ``curves.png``,
@@ -11,13 +12,22 @@
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import io
 import os
 
+from tqdm import tqdm
+
 from .. import rules
-from . import race_cmd, reproduce_cmd, trace_cmd
+from .._io import atomic_write_text
+from ..surfaces import get_surface
+from ..surfaces.files import write_race
+from ..teaching import trace_text
+
+DEMO_NOISE = 20.0  # Rosenbrock's gradients are O(1)–O(100) along the path: σ = 20 blurs the valley floor
+
+
+def _bar(stage, total):
+    bar = tqdm(total=total, desc=f"race: {stage}", unit="unit", leave=False)
+    return bar.update
 
 
 def add_arguments(parser):
@@ -25,38 +35,35 @@ def add_arguments(parser):
     parser.add_argument("--quick", action="store_true", help="skip the class-scale MNIST experiment (minutes)")
 
 
-def _run(command, argv):
-    parser = argparse.ArgumentParser(prog=f"nadam-ref {command.__name__.rsplit('.', 1)[-1]}")
-    command.add_arguments(parser)
-    return command.run(parser.parse_args(argv))
-
-
 def run(args) -> int:
     out = os.path.abspath(args.out)
-    race_dir = os.path.join(out, "race")
-    _run(race_cmd, ["--surface", "rosenbrock", "--out", race_dir])
+    race_dir, noisy_dir = os.path.join(out, "race"), os.path.join(out, "race-noisy")
+    rosenbrock = get_surface("rosenbrock")
+    for folder, noise in ((race_dir, 0.0), (noisy_dir, DEMO_NOISE)):
+        run_ = write_race(folder, rosenbrock, noise=noise, progress=_bar)
+        arrived = [f"{row['rule']} t={row['first_step_within_tolerance']}" for row in run_.rows
+                   if row["first_step_within_tolerance"] is not None]
+        print(f"Rosenbrock race, noise σ = {noise:g}, arrived: {', '.join(arrived) or 'none'}")
 
     os.makedirs(out, exist_ok=True)
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        for name in rules.PAPER_RULES:
-            _run(trace_cmd, ["--rule", name, "--steps", "2"])
-            print("\n" + "-" * 100 + "\n")
+    separator = "\n\n" + "-" * 100 + "\n\n"
     trace_path = os.path.join(out, "trace.txt")
-    with open(trace_path, "w", encoding="utf-8") as f:
-        f.write(buffer.getvalue())
+    atomic_write_text(trace_path, "".join(trace_text(name, 2) + separator for name in rules.PAPER_RULES))
     print()
-    _run(trace_cmd, ["--rule", "nadam", "--steps", "1"])
+    print(trace_text("nadam", 1))
 
     experiment_dir = os.path.join(out, "reproduce-mnist")
     if not args.quick:
         print()
-        status = _run(reproduce_cmd, ["--experiment", "mnist", "--scale", "class", "--out", experiment_dir])
-        if status:
-            return status
+        from ..experiments.reproduce import reproduce
+
+        reproduce(["mnist"], "class", out=experiment_dir)
+        with open(os.path.join(experiment_dir, "table.md"), encoding="utf-8") as f:
+            print(f.read())
 
     print("\nThe demo's files:")
     print(f"  {race_dir}/race.gif   the nine rules racing on Rosenbrock (race.png, loss.png, summary.csv)")
+    print(f"  {noisy_dir}/race.gif   the same race with gradient noise σ = {DEMO_NOISE:g}")
     print(f"  {trace_path}        every rule's box, line by line with values, for two steps")
     if not args.quick:
         print(f"  {experiment_dir}/table.md   the paper's MNIST table, this run beside the paper "

@@ -1,38 +1,36 @@
-"""``nadam-ref race``: rules racing on a 2D surface, as an animation, a PNG of the end, loss curves and a CSV.
+"""``nadam-ref race``: rules racing on a 2D surface, as an animation, a PNG of the end, loss curves and a CSV;
+or, with ``--sensitivity``, the final loss against η over several starts and noise seeds.
 
     nadam-ref race [--surface NAME] [--rules a,b,...] [--steps N] [--lr RULE=VALUE ...] [--tune]
-                   [--start X,Y] [--format gif|html|png] [--out DIR]
+                   [--start X,Y] [--noise SIGMA] [--seed N] [--small-multiples] [--format gif|html|png] [--out DIR]
+    nadam-ref race --sensitivity [--starts K] [--seeds N] [--noise SIGMA] ...
 
-All files are written into a staging folder inside ``--out`` and moved into place only when every one of them is
-complete (see :mod:`nadam_ref.surfaces.output`); an error leaves ``--out`` as it was.
+The race itself is :func:`nadam_ref.surfaces.files.write_race` (and :func:`~nadam_ref.surfaces.files.
+write_sensitivity`); this module only checks the arguments, calls it and prints the table. All files are written into
+a staging folder inside ``--out`` and moved into place only when every one of them is complete; an error leaves
+``--out`` as it was.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import os
 import time
 
 from tqdm import tqdm
 
 from .. import rules
+from .._io import OutputDirError, check_writable
 from ..surfaces import SURFACES, get_surface
-from ..surfaces.output import OutputDirError, atomic_write_text, check_writable, staged_files
-from ..surfaces.race import check_start
+from ..surfaces.race import MAX_STEPS, check_noise, check_start
 from . import CLIError
 
 FORMATS = ("gif", "html", "png")
-SUMMARY_FIELDS = ("rule", "lr", "steps", "final_loss", "distance_to_minimum", "first_step_within_tolerance",
-                  "diverged", "diverged_at_step")
-
-
 def add_arguments(parser):
     parser.add_argument("--surface", default="rosenbrock", help=f"one of: {', '.join(SURFACES)} (default rosenbrock)")
     parser.add_argument("--rules", default=",".join(rules.PAPER_RULES),
                         help="comma-separated rule names (default: the paper's nine)")
-    parser.add_argument("--steps", type=int, default=None, help="steps per rule (default: the surface's)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help=f"steps per rule (default: the surface's; at most {MAX_STEPS:,})")
     parser.add_argument("--lr", action="extend", nargs="+", default=[], metavar="RULE=VALUE",
                         help="set rules' η (--lr adam=0.1 nadam=0.05); the others come from the shipped table")
     parser.add_argument("--tune", action="store_true",
@@ -42,6 +40,16 @@ def add_arguments(parser):
     parser.add_argument("--format", choices=FORMATS, default="gif",
                         help="animation format: gif, html (notebook-style player) or png (no animation)")
     parser.add_argument("--frames", type=int, default=80, help="animation frames (default 80)")
+    parser.add_argument("--noise", type=float, default=0.0, metavar="SIGMA",
+                        help="add seeded Gaussian noise N(0, SIGMA²) to every gradient (default 0: exact gradients)")
+    parser.add_argument("--seed", type=int, default=0, help="noise seed (default 0; every rule sees the same noise)")
+    parser.add_argument("--small-multiples", action="store_true",
+                        help="one panel per rule instead of all paths in one picture")
+    parser.add_argument("--sensitivity", action="store_true",
+                        help="instead of a race: final loss against η over --starts starts and --seeds noise seeds, "
+                             "written to sensitivity.png and sensitivity.csv")
+    parser.add_argument("--starts", type=int, default=4, help="--sensitivity: starts per η (default 4)")
+    parser.add_argument("--seeds", type=int, default=3, help="--sensitivity: noise seeds per start (default 3)")
     parser.add_argument("--out", default="race-output", help="output folder (default race-output)")
 
 
@@ -62,8 +70,8 @@ def parse(args) -> dict:
     if len(set(names)) != len(names):
         raise CLIError(f"--rules {args.rules!r} names a rule twice")
     steps = surface.steps if args.steps is None else args.steps
-    if steps < 1:
-        raise CLIError(f"--steps {steps}; expected an integer >= 1")
+    if not 1 <= steps <= MAX_STEPS:
+        raise CLIError(f"--steps {steps}; expected an integer from 1 to {MAX_STEPS:,} (a race keeps every iterate)")
     if args.frames < 2:
         raise CLIError(f"--frames {args.frames}; expected an integer >= 2")
     overrides = {}
@@ -80,6 +88,15 @@ def parse(args) -> dict:
         if rule.strip() not in names:
             raise CLIError(f"--lr {item!r}: rule {rule.strip()!r} is not in this race's rules {names}")
         overrides[rule.strip()] = lr
+    for name in ("starts", "seeds"):
+        if getattr(args, name) < 1:
+            raise CLIError(f"--{name} {getattr(args, name)}; expected an integer >= 1")
+    try:
+        noise = check_noise(args.noise)
+    except ValueError as e:
+        raise CLIError(f"--noise {args.noise!r}: {e}") from None
+    if args.sensitivity and (args.lr or args.tune or args.start is not None):
+        raise CLIError("--sensitivity runs every η of the grid from its own starts; no --lr, --tune or --start")
     start = surface.start
     if args.start is not None:
         try:
@@ -90,67 +107,43 @@ def parse(args) -> dict:
         out = check_writable(args.out)
     except OutputDirError as e:
         raise CLIError(str(e)) from None
-    return {"surface": surface, "rules": names, "steps": steps, "overrides": overrides, "start": start, "out": out}
+    return {"surface": surface, "rules": names, "steps": steps, "overrides": overrides, "start": start, "out": out,
+            "noise": noise}
 
 
 def run(args) -> int:
     job = parse(args)
-    surface, steps, start, out = job["surface"], job["steps"], job["start"], job["out"]
-    from ..surfaces import lr_policy, plots  # matplotlib loads only once the arguments are good
-    from ..surfaces.race import race, summarize
+    surface, steps, out = job["surface"], job["steps"], job["out"]
+    from ..surfaces import files  # matplotlib loads only once the arguments are good
 
     began = time.perf_counter()
-    tuned = None
-    if args.tune:
-        to_tune = [r for r in job["rules"] if r not in job["overrides"]]
-        with tqdm(total=len(to_tune), desc=f"tuning η on {surface.name}", unit="rule") as bar:
-            tuned = lr_policy.tune_all(surface, to_tune, steps, start=start, progress=lambda _: bar.update())
-        lrs = {r: job["overrides"].get(r, tuned.get(r, {}).get("lr")) for r in job["rules"]}
-    else:
-        lrs = lr_policy.learning_rates(surface, job["rules"], job["overrides"])
-    with tqdm(total=len(lrs), desc=f"racing on {surface.name}", unit="rule") as bar:
-        results = race(surface, lrs, steps, start=start, progress=lambda _: bar.update())
+    bars = []
 
-    written = []
-    with staged_files(out) as stage:
-        if args.format == "gif":
-            with tqdm(total=len(plots.frame_steps(steps, args.frames)), desc="drawing frames", unit="frame") as bar:
-                plots.save_gif(surface, results, steps, os.path.join(stage, "race.gif"), frames=args.frames,
-                               progress=bar.update)
-            written.append("race.gif")
-        elif args.format == "html":
-            anim = plots.animate(surface, results, steps, frames=args.frames)
-            with tqdm(total=len(anim.frame_steps), desc="drawing frames", unit="frame") as bar:
-                page = _html_page(surface, plots.jshtml(anim))
-                bar.update(len(anim.frame_steps))
-            atomic_write_text(os.path.join(stage, "race.html"), page)
-            written.append("race.html")
-        plots.save_final_frame(surface, results, steps, os.path.join(stage, "race.png"))
-        plots.loss_figure(surface, results).savefig(os.path.join(stage, "loss.png"), dpi=plots.PNG_DPI)
-        written += ["race.png", "loss.png"]
-        if tuned is not None:
-            atomic_write_text(os.path.join(stage, "learning_rates.json"),
-                              json.dumps({"surface": surface.name, "steps": steps, "start": list(start),
-                                          "rules": tuned}, indent=1) + "\n")
-            written.append("learning_rates.json")
-        rows = [summarize(surface, r) for r in results]
-        atomic_write_text(os.path.join(stage, "summary.csv"), _csv(rows))
-        written.append("summary.csv")
+    def progress(stage, total):
+        bars.append(tqdm(total=total, desc=f"{stage} on {surface.name}", unit="unit"))
+        return bars[-1].update
 
-    _print_table(surface, rows, steps)
-    print(f"\n{surface.title}, {len(results)} rules, {steps} steps, finished in {time.perf_counter() - began:.1f} s")
+    try:
+        if args.sensitivity:
+            rows = files.write_sensitivity(out, surface, job["rules"], steps, starts=args.starts, noise=job["noise"],
+                                           seeds=range(args.seed, args.seed + args.seeds), progress=progress)
+            written = ["sensitivity.png", "sensitivity.csv"]
+            print(f"\n{surface.title}: {len(rows)} runs ({len(job['rules'])} rules × η grid × starts × seeds), "
+                  f"noise σ = {job['noise']:g}, finished in {time.perf_counter() - began:.1f} s")
+        else:
+            run_ = files.write_race(out, surface, job["rules"], steps, job["overrides"], args.tune, job["start"],
+                                    job["noise"], args.seed, args.format, args.frames, args.small_multiples,
+                                    progress=progress)
+            written = run_.written
+            _print_table(surface, run_.rows, steps)
+            print(f"\n{surface.title}, {len(run_.results)} rules, {steps} steps, noise σ = {job['noise']:g}, "
+                  f"finished in {time.perf_counter() - began:.1f} s")
+    finally:
+        for bar in bars:
+            bar.close()
     for name in written:
         print(f"wrote {os.path.join(out, name)}")
     return 0
-
-
-def _csv(rows) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=SUMMARY_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: ("" if row[k] is None else row[k]) for k in SUMMARY_FIELDS})
-    return buffer.getvalue()
 
 
 def _print_table(surface, rows, steps) -> None:
@@ -161,8 +154,3 @@ def _print_table(surface, rows, steps) -> None:
         diverged = f"yes, at t={r['diverged_at_step']}" if r["diverged"] else "no"
         print(f"{r['rule']:<14}{r['lr']:>8g}{r['final_loss']:>13.4g}{r['distance_to_minimum']:>11.3g}{arrived:>14}"
               f"  {diverged}")
-
-
-def _html_page(surface, player: str) -> str:
-    return ("<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
-            f"<title>nadam-ref race: {surface.title}</title></head>\n<body>\n{player}\n</body></html>\n")

@@ -366,7 +366,7 @@ def markdown(report, claims) -> str:
         "| --- | --- |",
         *[_cells(peer, why) for peer, why in CAVEATS.items()],
         "",
-        "## Checking `shared/reference/other-implementations.md`",
+        "## Checking the design notes on other implementations (torch, optax, keras)",
         "",
         "Every line of the reference note, checked against the installed libraries (the formulas by the cross-check "
         "above, the defaults by reading the installed signatures, the rest by the measurement shown).",

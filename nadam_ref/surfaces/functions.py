@@ -26,7 +26,8 @@ class Surface:
     ``f(theta)`` and ``grad(theta)`` take an array whose first axis is (x, y); ``minima`` are the points the race
     measures distance to (for Rastrigin only the global one); ``f_min`` is the lowest value, used to put the loss on
     a log scale as :math:`f - f_{\\min}`; ``window`` is ``((x_lo, x_hi), (y_lo, y_hi))``; ``tolerance`` is the
-    distance to a minimum that counts as arrived; ``steps`` is the default length of a race.
+    distance to a minimum that counts as arrived; ``steps`` is the default length of a race; ``saddles`` are the
+    saddle points the pictures mark.
     """
 
     name: str
@@ -40,6 +41,7 @@ class Surface:
     start: tuple[float, float]
     tolerance: float
     steps: int
+    saddles: tuple[tuple[float, float], ...] = ()
 
     def contains(self, point) -> bool:
         """Whether ``(x, y)`` lies inside the plot window (edges included)."""
@@ -145,11 +147,13 @@ SURFACES: dict[str, Surface] = {s.name: s for s in (
             tolerance=1e-2, steps=1000),
     Surface("saddle", "Saddle between two wells", "x² + ¼·y⁴ − ½·y²", saddle, saddle_grad,
             minima=((0.0, -1.0), (0.0, 1.0)), f_min=-0.25, window=((-2.0, 2.0), (-2.0, 2.0)),
-            start=(-1.8, 1e-3), tolerance=1e-2, steps=300),
+            start=(-1.8, 1e-3), tolerance=1e-2, steps=300, saddles=((0.0, 0.0),)),
     Surface("himmelblau", "Himmelblau", "(x² + y − 11)² + (x + y² − 7)²", himmelblau, himmelblau_grad,
             minima=((3.0, 2.0), (-2.805118086952745, 3.131312518250573), (-3.779310253377747, -3.283185991286170),
                     (3.584428340330492, -1.848126526964404)),
-            f_min=0.0, window=((-5.0, 5.0), (-5.0, 5.0)), start=(-0.27, -0.92), tolerance=1e-2, steps=500),
+            f_min=0.0, window=((-5.0, 5.0), (-5.0, 5.0)), start=(-0.27, -0.92), tolerance=1e-2, steps=500,
+            saddles=((0.0866775046, 2.8842547012), (-3.0730257508, -0.0813530443), (3.3851541836, 0.0738518798),
+                     (-0.1279613467, -1.9537149802))),
     Surface("rastrigin", "Rastrigin", "20 + Σ (z² − 10·cos 2πz)", rastrigin, rastrigin_grad,
             minima=((0.0, 0.0),), f_min=0.0, window=((-4.5, 4.5), (-4.5, 4.5)), start=(-3.3, 2.6),
             tolerance=1e-2, steps=500),

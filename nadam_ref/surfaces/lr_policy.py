@@ -5,12 +5,14 @@ The paper gave all nine rules the same :math:`\nu`, :math:`\varepsilon`, :math:`
 (:data:`nadam_ref.surfaces.race.RACE_HPARAMS`) and pick each rule's :math:`\eta` per surface by a grid search:
 
 * the grid :data:`LR_GRID` is 1, 2 and 5 times each power of ten from :math:`10^{-5}` to :math:`1`;
-* the score of one :math:`\eta` is the **mean over the whole run** of
+* the score of one :math:`\eta` is the **mean over the whole run and over** :data:`POLICY_STARTS` **starts** of
   :math:`\log_{10}(f(\theta_t) - f_{\min} + 10^{-12})`, :math:`t = 0 \dots T` — the area under the log-loss curve.
   It rewards getting low early *and* staying low, so a rule that dives fast and then oscillates or stalls does
-  not win on its first steps alone; the floor :math:`10^{-12}` stops a run to machine zero from dominating;
-* a run that diverges (not finite, or beyond :data:`~nadam_ref.surfaces.race.DIVERGENCE_BOUND`) scores
-  :math:`+\infty`; ties go to the smaller :math:`\eta`.
+  not win on its first steps alone; averaging over the surface's start and points around it
+  (:func:`nadam_ref.surfaces.sensitivity.race_starts`) means that a lucky jump from one start cannot win;
+  the floor :math:`10^{-12}` stops a run to machine zero from dominating;
+* an :math:`\eta` that diverges from any of the starts (not finite, or beyond
+  :data:`~nadam_ref.surfaces.race.DIVERGENCE_BOUND`) scores :math:`+\infty`; ties go to the smaller :math:`\eta`.
 
 The chosen values ship as ``learning_rates.json`` beside this file, searched at each surface's default start and
 number of steps. ``nadam-ref race --tune`` repeats the search for the race at hand, and
@@ -28,13 +30,16 @@ from importlib import resources
 from .. import rules as _rules
 from .._io import atomic_write_text
 from .functions import SURFACES, Surface
-from .race import RACE_HPARAMS, run_rule
+from .race import RACE_HPARAMS
+from .sensitivity import LOSS_FLOOR, mean_log_loss, race_starts, run_many
 
 LR_GRID: tuple[float, ...] = tuple(m * 10.0**e for e in range(-5, 0) for m in (1, 2, 5)) + (1.0,)
-LOSS_FLOOR = 1e-12
+
 TABLE_FILE = "learning_rates.json"
+POLICY_STARTS = 5
 POLICY = ("Only eta differs between rules (Dozat 2016, Section 4); each eta is the grid value with the lowest mean "
-          "log10(f - f_min + 1e-12) over the whole run from the surface's start; a diverged run scores +inf; "
+          "log10(f - f_min + 1e-12) over the whole run and over 5 starts (the surface's start and 4 seeded points "
+          "within 10% of the window around it); an eta that diverges from any start scores +inf; "
           "ties go to the smaller eta.")
 
 
@@ -46,9 +51,15 @@ def score(surface: Surface, result) -> float:
     return sum(math.log10(v) for v in excess) / len(excess)
 
 
-def tune(surface: Surface, rule: str, steps: int, start=None, grid=LR_GRID) -> tuple[float, float]:
-    """``(best η, its score)`` for one rule on one surface; the smaller η wins a tie."""
-    scored = [(score(surface, run_rule(surface, rule, lr, steps, start=start)), lr) for lr in sorted(grid)]
+def tune(surface: Surface, rule: str, steps: int, start=None, grid=LR_GRID,
+         starts=POLICY_STARTS) -> tuple[float, float]:
+    """``(best η, its score)`` for one rule on one surface, scored over ``starts`` starts around ``start`` (default:
+    the surface's); the smaller η wins a tie."""
+    points = race_starts(surface, starts, center=start)
+    scored = []
+    for lr in sorted(grid):
+        excess, diverged = run_many(surface, rule, lr, steps, points)
+        scored.append((math.inf if diverged.any() else float(mean_log_loss(excess).mean()), lr))
     best_score, best_lr = min(scored, key=lambda pair: (pair[0], pair[1]))
     return best_lr, best_score
 
@@ -88,7 +99,7 @@ def learning_rates(surface: Surface, rules, overrides=None) -> dict:
 
 def build_table(surfaces=None, rules=_rules.RULES, progress=None) -> dict:
     """Search every surface × rule at the surfaces' default start and steps (about a minute on one core)."""
-    table = {"policy": POLICY, "hparams": RACE_HPARAMS, "grid": list(LR_GRID),
+    table = {"policy": POLICY, "hparams": RACE_HPARAMS, "grid": list(LR_GRID), "starts": POLICY_STARTS,
              "loss_floor": LOSS_FLOOR, "surfaces": {}}
     for surface in surfaces or SURFACES.values():
         table["surfaces"][surface.name] = {"steps": surface.steps, "start": list(surface.start),

@@ -86,7 +86,7 @@ def plot_momentum_schedule(steps: int = 10_000, mu: float = schedules.PAPER_MU):
     for ax in (left, right):
         ax.set_xscale("log")
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -122,7 +122,7 @@ def plot_bias_corrections(steps: int = 10_000, mu: float = schedules.PAPER_MU, n
         ax.loglog(t, values, style, label=name)
     ax.set(xlabel="t", ylabel="factor", title=f"bias-correction factors (μ = {mu}, ν = {nu})")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -171,7 +171,7 @@ def plot_effective_step_sizes(surface: Surface, lrs: dict, steps: int, start=Non
         ax.set(xlabel="step t", title=f"effective step size along {coord} on {surface.title}")
         ax.grid(True, which="major", alpha=0.3)
     axes[0].set_ylabel("η / denominator")
-    axes[1].legend(fontsize=7)
+    axes[1].legend(fontsize=12)
     fig.tight_layout()
     return fig
 
@@ -228,5 +228,52 @@ def plot_momentum_rate_map(curvatures=(0.2, 4.0), nesterov: bool = False):
     ax.set_xlabel("learning rate η")
     ax.set_ylabel("momentum μ")
     ax.set_title(f"{name}, Hessian eigenvalues {tuple(curvatures)}\nwhite: diverges", fontsize=9)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=11, loc="lower right")
+    return fig
+
+
+def stability_limits(mu: float, curvature: float) -> dict:
+    r"""The largest stable :math:`\eta` of momentum and of NAG (constant :math:`\mu`) for one eigenvalue
+    :math:`\lambda`, and the :math:`\eta` of critical damping (a double root of the iteration):
+
+    * momentum: stable for :math:`\eta\lambda < 2(1+\mu)`; critically damped at :math:`\eta\lambda = (1\mp\sqrt\mu)^2`;
+    * NAG: stable for :math:`\eta\lambda < 2(1+\mu)/(1+2\mu)`; critically damped at
+      :math:`\eta\lambda = ((1-\mu)/(1+\mu))^2` (and, trivially, at :math:`\eta\lambda = 1`, where both roots are 0).
+    """
+    return {"momentum_stable": 2 * (1 + mu) / curvature,
+            "nag_stable": 2 * (1 + mu) / ((1 + 2 * mu) * curvature),
+            "momentum_critical": ((1 - mu**0.5) ** 2 / curvature, (1 + mu**0.5) ** 2 / curvature),
+            "nag_critical": ((1 - mu) / (1 + mu)) ** 2 / curvature}
+
+
+def plot_rate_analysis(mu: float = 0.9, curvatures=(0.2, 4.0), lr_max: float = 1.2):
+    r"""The rate per eigenvalue against :math:`\eta` at one :math:`\mu`, momentum (solid) and NAG (dashed), with
+    each method's stability limit, momentum's critical damping and :math:`\eta = 1/L` marked; the slowest
+    eigenvalue (the upper envelope) is the rate of the whole quadratic. ``mu`` is what a slider moves."""
+    lrs = numpy.linspace(lr_max / 600, lr_max, 600)
+    big = max(curvatures)
+    fig = new_figure(11, 4.6)
+    ax = fig.add_subplot()
+    for k, c in enumerate(curvatures):
+        colour = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")[k % 4]
+        ax.plot(lrs, momentum_rate(lrs, mu, c), color=colour, lw=2.2, label=f"momentum, λ = {c:g}")
+        ax.plot(lrs, momentum_rate(lrs, mu, c, nesterov=True), color=colour, lw=2.2, ls="--",
+                label=f"NAG, λ = {c:g}")
+    limits = stability_limits(mu, big)
+    marks = ((1 / big, "η = 1/L", "black", "-"), (limits["nag_stable"], "NAG's limit", "#D55E00", ":"),
+             (limits["momentum_stable"], "momentum's limit", "#D55E00", "-."))
+    for lr, text, colour, style in marks:
+        if lr <= lr_max:
+            ax.axvline(lr, color=colour, ls=style, lw=1.2)
+            ax.text(lr, 1.17, text, rotation=90, va="top", ha="right", fontsize=11)
+    for lr in limits["momentum_critical"]:
+        if lr <= lr_max:
+            ax.plot([lr], [momentum_rate(lr, mu, big)], marker="o", ms=8, color="#D55E00", mec="black")
+    ax.axhline(numpy.sqrt(mu), color="0.5", lw=0.8)
+    ax.text(lr_max, numpy.sqrt(mu), "√μ", va="bottom", ha="right", fontsize=12, color="0.3")
+    ax.set(xlim=(0, lr_max), ylim=(0, 1.2), xlabel="learning rate η", ylabel="rate per step (< 1 converges)")
+    ax.set_title(f"rate per eigenvalue, μ = {mu:g}, L = {big:g} (dots: momentum's critical damping)", fontsize=12)
+    ax.legend(fontsize=11, ncol=2, loc="lower left")
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
     return fig

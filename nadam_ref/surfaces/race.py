@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 
 from .. import rules as _rules
-from ..backend import array_module, get_xp, to_device, to_host
+from ..backend import array_module, get_xp, host_rng, random_normal, to_device, to_host
 from ..trajectory import iterate
 from .functions import Surface
 
@@ -62,14 +62,44 @@ def check_start(surface: Surface, start) -> tuple[float, float]:
     return x, y
 
 
-def run_rule(surface: Surface, rule: str, lr: float, steps: int, start=None, xp=None) -> RulePath:
-    """The path of one rule, stopped at divergence. ``start`` defaults to the surface's, ``xp`` to NumPy."""
+def check_noise(noise) -> float:
+    """``noise`` as a finite float >= 0; a ValueError naming it otherwise."""
+    try:
+        sigma = float(noise)
+    except (TypeError, ValueError):
+        sigma = math.nan
+    if isinstance(noise, bool) or not (math.isfinite(sigma) and sigma >= 0):
+        raise ValueError(f"noise={noise!r}; expected a finite number >= 0 (the standard deviation of the noise)")
+    return sigma
+
+
+def noisy_gradient(surface: Surface, noise: float = 0.0, seed: int = 0):
+    r"""The surface's gradient plus seeded Gaussian noise, :math:`g = \nabla f(\theta) + \sigma\,\xi`,
+    :math:`\xi \sim \mathcal N(0, I)` drawn afresh at every call (once per step) from :func:`host_rng` ``(seed)``:
+    a stand-in for a minibatch gradient whose error does not depend on :math:`\theta`. Rules raced with the same
+    seed see the same noise (paired). ``noise=0`` returns the exact gradient."""
+    sigma = check_noise(noise)
+    if sigma == 0:
+        return surface.grad
+    generator = host_rng(seed)
+
+    def grad(theta):
+        return surface.grad(theta) + random_normal(generator, theta.shape, array_module(theta), scale=sigma)
+
+    return grad
+
+
+def run_rule(surface: Surface, rule: str, lr: float, steps: int, start=None, xp=None, noise: float = 0.0,
+             seed: int = 0) -> RulePath:
+    """The path of one rule, stopped at divergence. ``start`` defaults to the surface's, ``xp`` to NumPy;
+    ``noise`` > 0 adds seeded Gaussian noise to every gradient (:func:`noisy_gradient`)."""
     _rules.get(rule)
     xp = xp or get_xp("numpy")
+    grad = noisy_gradient(surface, noise, seed)
     theta0 = to_device(check_start(surface, surface.start if start is None else start), xp, dtype="float64")
     points, diverged_at = [theta0], None
-    for t, (theta, _) in enumerate(iterate(rule, surface.grad, theta0, steps, lr=lr,
-                                                 **_rules.select_hparams(rule, RACE_HPARAMS)), start=1):
+    hparams = _rules.select_hparams(rule, RACE_HPARAMS)
+    for t, (theta, _) in enumerate(iterate(rule, grad, theta0, steps, lr=lr, **hparams), start=1):
         if not _within_bounds(theta):
             diverged_at = t
             break
@@ -79,23 +109,29 @@ def run_rule(surface: Surface, rule: str, lr: float, steps: int, start=None, xp=
     return RulePath(rule, float(lr), to_host(path), to_host(losses), diverged_at)
 
 
-def race(surface: Surface, lrs: dict, steps: int, start=None, xp=None, progress=None) -> list[RulePath]:
-    """Every rule of ``lrs`` (rule → η) from the same start, in the order given.
+def race(surface: Surface, lrs: dict, steps: int, start=None, xp=None, progress=None, noise: float = 0.0,
+         seed: int = 0) -> list[RulePath]:
+    """Every rule of ``lrs`` (rule → η) from the same start, in the order given, each with the same noise
+    (``noise``, ``seed``: see :func:`noisy_gradient`).
 
     ``progress``, if given, is called with each rule's name after it finishes (the CLI's progress bar).
     """
     check_steps(steps)
     results = []
     for rule, lr in lrs.items():
-        results.append(run_rule(surface, rule, lr, steps, start=start, xp=xp))
+        results.append(run_rule(surface, rule, lr, steps, start=start, xp=xp, noise=noise, seed=seed))
         if progress is not None:
             progress(rule)
     return results
 
 
+#: A race keeps every iterate of every rule in memory (for the animation and the loss plot), so its length is bounded.
+MAX_STEPS = 100_000
+
+
 def check_steps(steps) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps={steps!r}; expected an integer >= 1")
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS:
+        raise ValueError(f"steps={steps!r}; expected an integer from 1 to {MAX_STEPS:,} (a race keeps every iterate)")
     return steps
 
 

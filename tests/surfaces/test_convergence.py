@@ -15,10 +15,11 @@ from nadam_ref.surfaces.race import DIVERGENCE_BOUND, RACE_HPARAMS
 QUADRATIC = get_surface("quadratic")
 ROSENBROCK = get_surface("rosenbrock")
 
-# Rosenbrock from (-1.5, 2.5): the step by which each adaptive rule is first within 0.05 of (1, 1) under its
-# shipped η (measured: adam 1086, nadam 1257, nadamax 1785, adamax 1992), with ~10% margin. RMSProp, MaxaProp and
-# AdaGrad do not get through the valley in 2000 steps at any η of the grid; that too is checked below.
-ROSENBROCK_ARRIVAL = {"adam": 1200, "nadam": 1400, "nadamax": 1950, "adamax": 2000}
+# Rosenbrock from (-1.5, 2.5), 2.9 from the minimum: under the shipped η (chosen over five starts, so no lucky
+# jump from this one start counts) the distance to (1, 1) after the surface's 2000 steps, measured: adam 0.060,
+# nadamax 0.249, nadam 0.302, adamax 0.334; bounds with ~15% margin. RMSProp, MaxaProp and AdaGrad do not get
+# through the valley in 2000 steps at any η of the grid; that too is checked below.
+ROSENBROCK_DISTANCE = {"adam": 0.07, "nadamax": 0.29, "nadam": 0.35, "adamax": 0.39}
 ROSENBROCK_STALLS = ("rmsprop", "maxaprop", "adagrad")
 
 
@@ -32,13 +33,11 @@ def test_every_rule_reaches_the_quadratic_minimum_under_its_documented_lr(rule):
     assert row["final_loss"] < 1e-6, row
 
 
-@pytest.mark.parametrize("rule", sorted(ROSENBROCK_ARRIVAL))
-def test_adaptive_rules_get_through_rosenbrocks_valley_in_the_stated_steps(rule):
+@pytest.mark.parametrize("rule", sorted(ROSENBROCK_DISTANCE))
+def test_adaptive_rules_get_most_of_the_way_through_rosenbrocks_valley(rule):
     lr = lr_policy.learning_rates(ROSENBROCK, [rule])[rule]
-    steps = ROSENBROCK_ARRIVAL[rule]
-    row = summarize(ROSENBROCK, run_rule(ROSENBROCK, rule, lr, steps))
-    assert row["first_step_within_tolerance"] is not None, row
-    assert row["first_step_within_tolerance"] <= steps
+    row = summarize(ROSENBROCK, run_rule(ROSENBROCK, rule, lr, ROSENBROCK.steps))
+    assert not row["diverged"] and row["distance_to_minimum"] <= ROSENBROCK_DISTANCE[rule], row
 
 
 @pytest.mark.parametrize("rule", ROSENBROCK_STALLS)

@@ -79,3 +79,14 @@ def test_a_grid_evaluates_like_its_points_on_every_backend(name, xp):
 def test_unknown_surface_is_named_with_the_valid_ones():
     with pytest.raises(UnknownSurfaceError, match=r"'nope'.*rosenbrock"):
         get_surface("nope")
+
+
+@pytest.mark.parametrize("surface", [s for s in SURFACES.values() if s.saddles], ids=lambda s: s.name)
+def test_marked_saddles_are_critical_points_with_curvature_of_both_signs(surface):
+    h = 1e-5
+    for point in surface.saddles:
+        p = numpy.array(point)
+        assert numpy.abs(surface.grad(p)).max() < 1e-6, (surface.name, point)
+        hessian = numpy.stack([(surface.grad(p + h * e) - surface.grad(p - h * e)) / (2 * h) for e in numpy.eye(2)])
+        low, high = numpy.linalg.eigvalsh((hessian + hessian.T) / 2)
+        assert low < 0 < high, (surface.name, point, low, high)

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from nadam_ref import PAPER_RULES, cli
-from nadam_ref.commands import race_cmd
+from nadam_ref.surfaces import files
 
 QUICK = ["--surface", "quadratic", "--rules", "gd,nadam", "--steps", "30", "--frames", "12"]
 
@@ -43,7 +43,7 @@ def test_summary_has_one_row_per_rule_with_the_stated_columns(tmp_path):
     assert race(*QUICK, "--lr", "gd=0.4", "nadam=0.3", "--format", "png", "--out", str(out)) == 0
     assert sorted(os.listdir(out)) == ["loss.png", "race.png", "summary.csv"]
     rows = read_summary(out)
-    assert list(rows[0]) == list(race_cmd.SUMMARY_FIELDS)
+    assert list(rows[0]) == list(files.SUMMARY_FIELDS)
     assert [r["rule"] for r in rows] == ["gd", "nadam"]
     assert float(rows[0]["lr"]) == 0.4 and float(rows[1]["lr"]) == 0.3 and rows[0]["diverged"] == "False"
 

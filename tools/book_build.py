@@ -14,7 +14,7 @@ Steps, all offline once MathJax is in place:
    (``book/_build/.jupyter_cache``), so a rebuild only re-runs notebooks whose code changed.
    ``NADAM_REF_FULL=1`` in the environment reaches the notebooks' kernels.
 
-Check the result with ``python -m nadam_ref.book_check`` (links, no external scripts, math and animations in a
+Check the result with ``python -m tools.book_check`` (links, no external scripts, math and animations in a
 headless browser).
 """
 
@@ -49,6 +49,7 @@ MATHJAX_INTEGRITY = (
 )
 MATHJAX_ENTRY = "tex-chtml.js"
 BOOK_FILES = ("_config.yml", "_toc.yml", "references.bib")
+BOOK_FOLDERS = ("_ext", "_static")  # the book's Sphinx extension and its stylesheet
 
 
 class BookBuildError(RuntimeError):
@@ -151,6 +152,8 @@ def stage(root: Path = ROOT, stage_dir: Path = STAGE, mathjax_parent: Path = VEN
     for name in BOOK_FILES:
         if name != "_toc.yml":
             shutil.copy2(book / name, stage_dir / name)
+    for folder in BOOK_FOLDERS:
+        shutil.copytree(book / folder, stage_dir / folder)
     for path in sorted(notebooks.glob("*.ipynb")):
         shutil.copy2(path, stage_dir / "notebooks" / path.name)
 
@@ -167,7 +170,7 @@ def stage(root: Path = ROOT, stage_dir: Path = STAGE, mathjax_parent: Path = VEN
 
     config = yaml.safe_load((book / "_config.yml").read_text(encoding="utf-8"))
     config["execute"]["cache"] = str(cache_dir)
-    config["sphinx"]["config"]["html_static_path"] = [str(mathjax_parent)]
+    config["sphinx"]["config"]["html_static_path"] = [str(stage_dir / "_static"), str(mathjax_parent)]
     (stage_dir / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True),
                                            encoding="utf-8")
     return toc
@@ -226,7 +229,7 @@ def build(args) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nadam_ref.book_build", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.book_build", description=__doc__.splitlines()[0])
     parser.add_argument("--mathjax-tarball", type=Path, default=os.environ.get("NADAM_REF_MATHJAX_TARBALL"),
                         help="use this mathjax-3.2.2.tgz instead of fetching it with npm")
     parser.add_argument("-W", "--warnings-as-errors", action="store_true", help="fail on Sphinx warnings")

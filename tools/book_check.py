@@ -1,13 +1,15 @@
-"""Check the built book (``make book-check``): links and offline assets on every page, then math and animations as a
-browser renders them.
+"""Check the built book (``make book-check``): links and offline assets on every page, then every page as a browser
+renders it.
 
 1. **Every page, statically.** Every internal ``href``/``src`` resolves to a file of the build (and its ``#anchor`` to
    an ``id`` in that file); no ``<script>``, stylesheet, image or frame loads from another host.
-2. **Some pages, in a browser.** A local HTTP server serves ``book/_build/html``; headless Chromium (Debian's
-   ``chromium``) loads the index, the Nadam chapter and the race chapter (when the book has one) and gives back the DOM
-   after the scripts ran. In it, MathJax must have typeset the math (``mjx-container`` elements, no ``mjx-merror``,
-   no raw ``\\(``, ``\\[`` or ``$$`` left in the text), the animations must be there with their first frame shown,
-   and every internal link of the page must answer 200 from the server. Screenshots go to ``--screenshots``.
+2. **Every page, in a browser.** A local HTTP server serves ``book/_build/html``; headless Chromium (Debian's
+   ``chromium``) loads each page with a small measuring script added (:data:`MEASURE_JS`) and gives back the DOM
+   after the scripts ran. On every page MathJax must be loaded; where the page has math it must have typeset it
+   (``mjx-container`` elements, no ``mjx-merror``); no raw ``\\(``, ``\\[``, ``$$`` or ``$…^…$`` may be left in the
+   visible text (sidebar included); no table, code block, figure or formula may be wider than the article without a
+   scroll container; every image must load; every animation must show a frame; and every internal link of the
+   page must answer 200 from the server. A full-page screenshot of every page, in tiles, goes to ``--screenshots``.
 
 Exit status 0 when everything passed, 1 when something failed (each failure is printed), 2 for a usage error.
 """
@@ -16,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import functools
+import html
 import http.server
+import json
 import os
 import posixpath
 import re
@@ -45,21 +49,26 @@ SKIPPED_SCHEMES = ("mailto:", "javascript:", "data:", "tel:")
 
 @dataclass(frozen=True)
 class PageCheck:
-    """A page to open in the browser, and how many animations it must show."""
+    """A page to open in the browser, how many animations it must show, and whether it has math to typeset."""
 
     name: str
     path: str
     animations: int = 0
+    math: bool = True
 
 
 def browser_pages(html_dir: Path) -> list[PageCheck]:
-    """The index, the Nadam chapter, and the race chapter when the book has one."""
-    pages = [PageCheck("index", "index.html"),
-             PageCheck("nadam", "notebooks/06_nadam_nadamax.html", animations=1)]
-    race = sorted(html_dir.glob("notebooks/07_*.html"))
-    if race:
-        pages.append(PageCheck("race", race[0].relative_to(html_dir).as_posix(), animations=1))
-    return pages
+    """Every built page, the index first; the animations and math each must show are read from its HTML."""
+    out = []
+    for path in sorted(pages(html_dir), key=lambda p: (p.name != "index.html", p.as_posix())):
+        relative = path.relative_to(html_dir).as_posix()
+        if relative in ("genindex.html", "search.html"):
+            continue  # Sphinx's generated index and search pages: no content of ours
+        source = path.read_text(encoding="utf-8", errors="replace")
+        name = relative[: -len(".html")].replace("/", "_")
+        out.append(PageCheck(name, relative, animations=len(re.findall(r'<img id="_anim_img\w+"', source)),
+                             math='class="math' in source))
+    return out
 
 
 # -- static checks -----------------------------------------------------------------------------------------------
@@ -137,7 +146,68 @@ def _resolve(html_dir: Path, page_path: Path, link: str) -> str | None:
 # -- browser checks ----------------------------------------------------------------------------------------------
 
 
+#: Added to every page the browser check loads: once the page and MathJax are done, it measures what overflows the
+#: article, which images failed and which animations show a frame, and writes the findings as JSON into
+#: ``<pre id="nadam-check">`` for ``--dump-dom`` to return.
+MEASURE_JS = r"""
+(async function () {
+  const report = {overflow: [], images: [], animations: 0, mathjax: !!window.MathJax};
+  await new Promise(r => document.readyState === "complete" ? r() : window.addEventListener("load", r));
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    try { await MathJax.startup.promise; } catch (e) { report.overflow.push("MathJax failed: " + e); }
+  }
+  const article = document.querySelector("article") || document.querySelector("main") || document.body;
+  const limit = article.getBoundingClientRect().right + 1;
+  const scrolls = el => ["auto", "scroll", "hidden"].includes(getComputedStyle(el).overflowX);
+  const describe = el => el.tagName.toLowerCase() + (el.className && typeof el.className === "string"
+                                                     ? "." + el.className.trim().split(/\s+/).join(".") : "");
+  for (const el of article.querySelectorAll("table, pre, img, figure, svg, mjx-container, .cell_output")) {
+    let box = null;
+    for (let a = el; a && a !== article; a = a.parentElement) { if (scrolls(a)) { box = a; break; } }
+    const r = (box || el).getBoundingClientRect();
+    if (r.width > 0 && r.right > limit) {
+      report.overflow.push(describe(el) + " reaches " + Math.round(r.right - limit) + " px past the article" +
+                           (box ? " (its scroll container too)" : " and has no scroll container"));
+    }
+  }
+  for (const img of document.images) {
+    if (img.id.startsWith("_anim_img")) {
+      if (img.complete && img.naturalWidth > 0 && img.src.startsWith("data:image/png")) report.animations += 1;
+    } else if (!img.complete || img.naturalWidth === 0) {
+      report.images.push(img.getAttribute("src"));
+    }
+  }
+  const pre = document.createElement("pre");
+  pre.id = "nadam-check";
+  pre.textContent = JSON.stringify(report);
+  document.body.appendChild(pre);
+})();
+"""
+MEASURE_PATH = "__nadam_check.js"
+
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the book; a page asked for with ``?measure`` gets :data:`MEASURE_JS` added before ``</body>``."""
+
+    def do_GET(self):
+        parts = urlsplit(self.path)
+        if parts.path == "/" + MEASURE_PATH:
+            return self._send(MEASURE_JS.encode(), "text/javascript")
+        if parts.query == "measure" and parts.path.endswith(".html"):
+            page = Path(self.directory) / unquote(parts.path).lstrip("/")
+            if page.is_file():
+                text = page.read_text(encoding="utf-8", errors="replace")
+                text = text.replace("</body>", f'<script src="/{MEASURE_PATH}"></script></body>', 1)
+                return self._send(text.encode(), "text/html; charset=utf-8")
+        return super().do_GET()
+
+    def _send(self, body: bytes, kind: str):
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def log_message(self, *args):
         pass
 
@@ -191,11 +261,13 @@ class _VisibleText(HTMLParser):
             self.parts.append(data)
 
 
+RAW_DOLLAR_MATH = re.compile(r"\$[^$\n]{0,80}[\\^_{][^$\n]{0,80}\$")
+
+
 def check_rendered_dom(dom: str, page: PageCheck) -> list[str]:
-    """Problems in the DOM of ``page`` after its scripts ran."""
+    """Problems in the DOM of ``page`` after its scripts ran (and, when present, the measuring script's report)."""
     problems = []
-    typeset = dom.count("<mjx-container")
-    if typeset == 0:
+    if page.math and dom.count("<mjx-container") == 0:
         problems.append(f"{page.name}: no math typeset by MathJax (no mjx-container)")
     if "<mjx-merror" in dom:
         problems.append(f"{page.name}: MathJax reported a TeX error (mjx-merror)")
@@ -206,7 +278,19 @@ def check_rendered_dom(dom: str, page: PageCheck) -> list[str]:
         at = visible.find(raw)
         if at >= 0:
             problems.append(f"{page.name}: raw math {raw!r} left in the text: {visible[max(0, at - 60):at + 60]!r}")
-    animations = len(re.findall(r'<img id="_anim_img\w+"[^>]*src="data:image/png', dom))
+    dollar = RAW_DOLLAR_MATH.search(visible)
+    if dollar:
+        problems.append(f"{page.name}: raw math {dollar.group(0)!r} left in the text")
+    report = re.search(r'<pre id="nadam-check">(.*?)</pre>', dom, re.DOTALL)
+    if report is None:
+        animations = len(re.findall(r'<img id="_anim_img\w+"[^>]*src="data:image/png', dom))
+    else:
+        found = json.loads(html.unescape(report.group(1)))
+        animations = found["animations"]
+        if not found["mathjax"]:
+            problems.append(f"{page.name}: MathJax is not loaded")
+        problems += [f"{page.name}: {what}" for what in found["overflow"]]
+        problems += [f"{page.name}: image does not load: {src}" for src in found["images"]]
     if animations < page.animations:
         problems.append(f"{page.name}: expected {page.animations} animation(s) showing a frame, found {animations}")
     return problems
@@ -269,7 +353,7 @@ def check_in_browser(html_dir: Path, screenshot_dir: Path, binary: str) -> tuple
                 problems.append(f"{page.name}: {page.path} was not built")
                 continue
             url = base_url + page.path
-            dom = chromium(binary, url, "--dump-dom")
+            dom = chromium(binary, url + "?measure", "--dump-dom", "--window-size=1280,2000")
             problems += check_rendered_dom(dom, page)
             problems += check_links_answer(base_url, html_dir, page)
             for old in screenshot_dir.glob(f"{page.name}-*.png"):
@@ -284,7 +368,7 @@ def check_in_browser(html_dir: Path, screenshot_dir: Path, binary: str) -> tuple
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nadam_ref.book_check", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.book_check", description=__doc__.splitlines()[0])
     parser.add_argument("html", nargs="?", type=Path, default=HTML_DIR, help="the built book (book/_build/html)")
     parser.add_argument("--screenshots", type=Path, default=SCREENSHOT_DIR, help="where to save screenshots")
     parser.add_argument("--chromium", default=os.environ.get("CHROMIUM", "chromium"),
@@ -301,8 +385,9 @@ def main(argv=None) -> int:
             print(f"book_check: no browser {args.chromium!r} (Debian: apt-get install chromium)", file=sys.stderr)
             return 2
         browser_problems, shots = check_in_browser(args.html, args.screenshots, args.chromium)
-        print(f"browser: {', '.join(p.name for p in browser_pages(args.html))}; {len(browser_problems)} problem(s); "
-              f"{len(shots)} screenshots in {args.screenshots}")
+        checked = browser_pages(args.html)
+        print(f"browser: {len(checked)} pages ({', '.join(p.name for p in checked)}); {len(browser_problems)} "
+              f"problem(s); {len(shots)} screenshots in {args.screenshots}")
         problems += browser_problems
     for problem in problems:
         print("FAIL", problem)

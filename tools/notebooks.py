@@ -10,7 +10,7 @@ The sources are MyST Markdown notebooks (the text format Jupyter Book reads): ma
     ```
 
 and ``+++`` on a line of its own to start a new markdown cell. They diff and review like text; the ``.ipynb`` files
-are what JupyterLab, ``pytest --nbmake`` and the book open. ``python -m nadam_ref.notebooks`` regenerates them;
+are what JupyterLab, ``pytest --nbmake`` and the book open. ``python -m tools.notebooks`` regenerates them;
 ``--check`` only says whether they are up to date (a test runs it).
 """
 
@@ -22,7 +22,7 @@ import re
 import sys
 from pathlib import Path
 
-from .surfaces.output import atomic_write_text
+from nadam_ref._io import atomic_write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE_DIR = ROOT / "notebooks" / "src"
@@ -88,6 +88,8 @@ def to_notebook(text: str, name: str = "<source>"):
         new = make(cell["source"])
         new.id = hashlib.sha1(f"{name}:{index}".encode()).hexdigest()[:12]
         new.metadata = {"tags": cell["tags"]} if cell["tags"] else {}
+        if "solution" in cell["tags"]:  # JupyterLab ignores hide-cell: fold the solution's source and output there
+            new.metadata["jupyter"] = {"source_hidden": True, "outputs_hidden": True}
         nb.cells.append(new)
     nbformat.validate(nb)
     return nb
@@ -119,14 +121,14 @@ def sync(source_dir: Path = SOURCE_DIR, notebook_dir: Path = NOTEBOOK_DIR, check
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nadam_ref.notebooks", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.notebooks", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a notebook is out of date")
     args = parser.parse_args(argv)
     changed = sync(check=args.check)
     for path in changed:
         print(f"{'out of date' if args.check else 'wrote'}: {path.relative_to(ROOT)}")
     if args.check and changed:
-        print("run: python -m nadam_ref.notebooks", file=sys.stderr)
+        print("run: python -m tools.notebooks", file=sys.stderr)
         return 1
     return 0
 
