@@ -17,10 +17,11 @@ import os
 from tqdm import tqdm
 
 from .. import rules
-from .._io import atomic_write_text
+from .._io import OutputDirError, atomic_write_text, check_writable
 from ..surfaces import get_surface
 from ..surfaces.files import write_race
 from ..teaching import trace_text
+from . import CLIError
 
 DEMO_NOISE = 20.0  # Rosenbrock's gradients are O(1)–O(100) along the path: σ = 20 blurs the valley floor
 
@@ -37,6 +38,10 @@ def add_arguments(parser):
 
 def run(args) -> int:
     out = os.path.abspath(args.out)
+    try:
+        check_writable(out)  # before minutes of work, not after
+    except OutputDirError as e:
+        raise CLIError(str(e)) from None
     race_dir, noisy_dir = os.path.join(out, "race"), os.path.join(out, "race-noisy")
     rosenbrock = get_surface("rosenbrock")
     for folder, noise in ((race_dir, 0.0), (noisy_dir, DEMO_NOISE)):

@@ -19,7 +19,7 @@ def test_crosscheck_table_and_markdown(torch_peer, tmp_path, capsys):
     assert "no exact mapping; closest: schedule=paper, eps_placement=outside" in table and "OK" in table
     text = out.read_text()
     assert "| nadam | torch 2." in text and "| `NAdam(lr=η, betas=(μ, ν), eps=ε)` |" in text
-    assert "## Checking `shared/reference/other-implementations.md`" in text
+    assert "## Checking the design notes on other implementations (torch, optax, keras)" in text
 
 
 def test_a_missing_library_is_skipped_unless_named(monkeypatch, capsys):
