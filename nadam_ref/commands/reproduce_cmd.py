@@ -49,6 +49,8 @@ def add_arguments(parser):
         default="reference",
         help="the optimizer's implementation: the rules as their boxes (default) or fused, in place and faster",
     )
+    parser.add_argument("--tune-refine", action="store_true",
+                        help="like --tune, but only a 10^(1/4) grid around the committed η (cheaper)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
     parser.add_argument("--jobs", type=int, default=1,
                         help="run N (experiment, rule, seed) runs at once in N processes (same results as 1)")
@@ -89,7 +91,7 @@ def run(args) -> int:
             seeds=args.seeds,
             out=out,
             fresh=args.fresh,
-            tune=args.tune,
+            tune="refine" if args.tune_refine else args.tune,
             impl=args.impl,
             progress=not args.quiet and args.jobs == 1 and not args.scheduler,
             jobs=args.jobs,

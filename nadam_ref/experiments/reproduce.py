@@ -40,7 +40,7 @@ def reproduce(
     seeds: int = 1,
     out: str = "runs/reproduce",
     fresh: bool = False,
-    tune: bool = False,
+    tune: bool | str = False,
     impl: str = "reference",
     progress: bool = True,
     after_epoch=None,
@@ -56,7 +56,8 @@ def reproduce(
 
     ``fresh`` deletes this reproduction's checkpoints first; ``tune`` chooses η per rule on the validation set
     (:func:`tuning.tune_learning_rates`, on seeds disjoint from the reported ones) before the runs, instead of
-    the committed values. ``after_epoch(epoch)`` is passed to :func:`runner.train_run` (in this process only).
+    the committed values; ``tune="refine"`` searches only a quarter-decade grid around the committed values.
+    ``after_epoch(epoch)`` is passed to :func:`runner.train_run` (in this process only).
     ``impl`` is the optimizer's implementation, ``"reference"`` (the rules as their boxes) or ``"fused"``
     (:mod:`nadam_ref.fused`, the same numbers to 1e-6 in float32, faster); it is part of each run's
     configuration, so a checkpoint of one is never resumed as the other.
@@ -96,7 +97,8 @@ def reproduce(
                 cfg["epochs"] = configs.check_epochs(epochs)
             common = {"name": name, "scale": scale, "cfg": cfg, "out": out, "settings": settings}
             if tune:
-                chosen, tuning_all[name] = tuning.tune_learning_rates(common, rules, pool, progress, log)
+                around = configs.learning_rates(name, rules) if tune == "refine" else None
+                chosen, tuning_all[name] = tuning.tune_learning_rates(common, rules, pool, progress, log, around)
                 _write_json(os.path.join(out, "tuning.json"), tuning.learning_rates_document(tuning_all, scale))
                 report.plot_sensitivity(tuning_all[name], name, os.path.join(out, f"sensitivity-{name}.png"))
             else:

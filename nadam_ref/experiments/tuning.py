@@ -20,11 +20,18 @@ from . import configs, parallel, provenance, tasks
 QUARTER_DECADE = 10**0.25
 
 
-def tune_learning_rates(common: dict, rules, pool=None, progress=True, log=print):
+def tune_learning_rates(common: dict, rules, pool=None, progress=True, log=print, around: dict | None = None):
     """Choose η per rule for the experiment ``common`` describes (see :func:`parallel.spec`); returns
-    ``(chosen, details)``."""
-    name, spec = common["name"], common["cfg"]["tune"]
+    ``(chosen, details)``.
+
+    ``around`` (rule → η, e.g. the committed choice) replaces the wide search by the fine one only: η × 10^{−¼, 0,
+    ¼}, walking on by quarter decades while the best is on an edge."""
+    name, spec = common["name"], dict(common["cfg"]["tune"])
     metric = tasks.EXPERIMENTS[name].METRIC["name"]
+    centres = dict(configs.LR_CENTRES[name])
+    if around is not None:
+        centres.update(around)
+        spec.update(factors=[1 / QUARTER_DECADE, 1.0, QUARTER_DECADE], refine=False)
     factors = sorted(spec["factors"])
     ratio = factors[1] / factors[0] if len(factors) > 1 else 10**0.5
     tried: dict = {rule: {} for rule in rules}
@@ -45,7 +52,7 @@ def tune_learning_rates(common: dict, rules, pool=None, progress=True, log=print
     def best(rule) -> float:
         return min(tried[rule].values(), key=lambda c: (c["valid"], c["lr"]))["lr"]
 
-    score({rule: [configs.LR_CENTRES[name][rule] * f for f in factors] for rule in rules})
+    score({rule: [centres[rule] * f for f in factors] for rule in rules})
     for _ in range(configs.MAX_TUNE_EXTENSIONS):
         edges = {}
         for rule in rules:
@@ -59,11 +66,12 @@ def tune_learning_rates(common: dict, rules, pool=None, progress=True, log=print
     if spec.get("refine"):
         score({rule: [best(rule) / QUARTER_DECADE, best(rule) * QUARTER_DECADE] for rule in rules})
     details = {"epochs": spec["epochs"], "factors": factors, "refine": bool(spec.get("refine")),
+               "around": "the committed η (learning_rates.json)" if around is not None else "LR_CENTRES",
                "seed": configs.TUNE_SEED, "metric": f"valid {metric}", "rules": {}}
     chosen = {}
     for rule in rules:
         chosen[rule] = best(rule)
-        details["rules"][rule] = {"centre": configs.LR_CENTRES[name][rule],
+        details["rules"][rule] = {"centre": centres[rule],
                                   "candidates": [tried[rule][lr] for lr in sorted(tried[rule])],
                                   "chosen": chosen[rule]}
     return chosen, details
