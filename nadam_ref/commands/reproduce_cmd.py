@@ -64,6 +64,8 @@ def add_arguments(parser):
                         help="override a shared hyper-parameter for every rule (an ablation), e.g. eps=1e-4, "
                              "eps_placement=outside, m_decay=scheduled, schedule_timescale=25; repeatable")
     parser.add_argument("--epochs", type=int, default=None, help="override the scale's number of epochs")
+    parser.add_argument("--learning-rates", default=None, metavar="FILE",
+                        help="take η from FILE (a run's tuning.json) instead of the committed learning_rates.json")
 
 
 def run(args) -> int:
@@ -99,11 +101,12 @@ def run(args) -> int:
             data_dir=args.data_dir,
             settings=settings,
             epochs=args.epochs,
+            learning_rates=args.learning_rates,
             log=(lambda *_: None) if args.quiet else _log,
         )
     except (reproduce.checkpoint.CheckpointMismatchError, ImportError) as e:
         raise CLIError(str(e)) from None
-    except (ValueError, TypeError) as e:  # a setting a rule refuses, a bad --jobs or --epochs
+    except (ValueError, TypeError, KeyError) as e:  # a setting a rule refuses, a bad --jobs, --epochs, η file
         raise CLIError(str(e)) from None
     except PermissionError as e:
         raise CLIError(f"cannot write the outputs in {out!r}: {e}") from None

@@ -250,9 +250,14 @@ def lr_factor(cfg: dict, epoch: int) -> float:
     return decay ** max(0, epoch + 1 - cfg.get("decay_after", 1))
 
 
-def learning_rates(experiment: str, rules=PAPER_RULES) -> dict:
-    """The committed η per rule for ``experiment`` (from ``learning_rates.json``)."""
-    chosen = _committed()["chosen"][experiment]
+def learning_rates(experiment: str, rules=PAPER_RULES, path=None) -> dict:
+    """The committed η per rule for ``experiment`` (from ``learning_rates.json``), or from ``path``, a file in
+    the same format (a run's ``tuning.json``). KeyError naming what is missing."""
+    document = _committed() if path is None else json.loads(open(path, encoding="utf-8").read())
+    chosen = document["chosen"].get(experiment, {})
+    missing = [rule for rule in rules if rule not in chosen]
+    if missing:
+        raise KeyError(f"{path or 'learning_rates.json'} has no η for {experiment} {', '.join(missing)}")
     return {rule: float(chosen[rule]) for rule in rules}
 
 

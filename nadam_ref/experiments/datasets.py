@@ -76,7 +76,8 @@ def _where(experiment: str, cfg: dict) -> str | None:
         return cfg["data_dir"]
     if experiment == "mnist":
         return None if cfg["data"] == "shipped" else str(cache_dir() / "mnist")
-    return None if cfg["corpus"] == "tinyshakespeare" else str(cache_dir() / cfg["corpus"])
+    corpus = cfg.get("corpus")
+    return None if corpus in (None, "tinyshakespeare") else str(cache_dir() / corpus)
 
 
 def _files(experiment: str, cfg: dict) -> list[Path]:
@@ -85,7 +86,7 @@ def _files(experiment: str, cfg: dict) -> list[Path]:
         folder = Path(where) if where else SHIPPED_MNIST
         stems = _IDX if where else _IDX[2:]
         return [f for f in (find_idx(folder, s) for s in stems) if f is not None]
-    corpus = cfg["corpus"]
+    corpus = cfg.get("corpus")
     if where is None:
         return [SHIPPED / "tinyshakespeare" / "input.txt"] if corpus == "tinyshakespeare" else []
     if corpus == "text":
@@ -101,6 +102,8 @@ def describe(experiment: str, cfg: dict) -> dict:
     shipped_key = "mnist" if experiment == "mnist" else cfg.get("corpus")
     if where is None and shipped_key in SHIPPED_NAMES:
         name, source = SHIPPED_NAMES[shipped_key]
+    elif where is None:
+        name, source = f"{experiment}: made by its task, no files", "generated in memory"
     else:
         name, source = next(((n, s) for n, (s, digests) in KNOWN.items()
                              if files and all(files.get(k) == v for k, v in digests.items())),

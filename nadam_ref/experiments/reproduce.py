@@ -50,6 +50,7 @@ def reproduce(
     data_dir=None,
     settings: dict | None = None,
     epochs: int | None = None,
+    learning_rates=None,
 ) -> dict:
     """Run ``experiments`` × ``rules`` × seeds ``0 … seeds-1`` at ``scale`` into ``out``; return the results
     dict.
@@ -66,7 +67,9 @@ def reproduce(
     to a Dask distributed scheduler at that address (:mod:`.parallel`); either way ``results.json`` is the same
     as with ``jobs=1`` apart from the measured wall times. ``data_dir`` points every experiment at other data
     (:func:`datasets.with_data_dir`). ``settings`` overrides the paper's shared hyper-parameters for every rule
-    (an ablation, :data:`configs.SETTING_NAMES`); ``epochs`` overrides the configured number of epochs.
+    (an ablation, :data:`configs.SETTING_NAMES`); ``epochs`` overrides the configured number of epochs;
+    ``learning_rates`` is a file in the format of ``learning_rates.json`` (a run's ``tuning.json``) to take η
+    from instead of the committed one.
     """
     experiments, rules = list(experiments), list(rules)
     configs.check_request(experiments, scale, rules, seeds)
@@ -97,18 +100,18 @@ def reproduce(
                 cfg["epochs"] = configs.check_epochs(epochs)
             common = {"name": name, "scale": scale, "cfg": cfg, "out": out, "settings": settings}
             if tune:
-                around = configs.learning_rates(name, rules) if tune == "refine" else None
+                around = _learning_rates(name, rules, learning_rates) if tune == "refine" else None
                 chosen, tuning_all[name] = tuning.tune_learning_rates(common, rules, pool, progress, log, around)
                 _write_json(os.path.join(out, "tuning.json"), tuning.learning_rates_document(tuning_all, scale))
                 report.plot_sensitivity(tuning_all[name], name, os.path.join(out, f"sensitivity-{name}.png"))
             else:
-                chosen = configs.learning_rates(name, rules)
+                chosen = _learning_rates(name, rules, learning_rates)
             exp = {
                 "config": cfg,
                 "dataset": datasets.describe(name, cfg),
                 "metric": tasks.EXPERIMENTS[name].METRIC,
                 "learning_rates": chosen,
-                "lr_source": "--tune in this run (tuning.json)" if tune else "learning_rates.json",
+                "lr_source": "--tune in this run (tuning.json)" if tune else (learning_rates or "learning_rates.json"),
                 "rules": {},
             }
             results["experiments"][name] = exp
@@ -130,6 +133,10 @@ def reproduce(
                 _write_json(os.path.join(out, "results.json"), results)
     write_outputs(results, out)
     return results
+
+
+def _learning_rates(name, rules, path):
+    return configs.learning_rates(name, rules) if path is None else configs.learning_rates(name, rules, path)
 
 
 def _checked_impl(impl: str) -> str:

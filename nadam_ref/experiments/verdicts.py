@@ -45,12 +45,12 @@ def t_central_probability(t: float, df: int) -> float:
         for k in range(1, (df - 1) // 2 + 1):  # cos θ (1 + 2/3 cos²θ + 2·4/(3·5) cos⁴θ + …)
             total += term
             term *= c2 * (2 * k) / (2 * k + 1)
-        return 2.0 / math.pi * (theta + s * total) if df > 1 else 2.0 * theta / math.pi
+        return min(1.0, 2.0 / math.pi * (theta + s * total) if df > 1 else 2.0 * theta / math.pi)
     total, term = 0.0, 1.0
     for k in range(1, df // 2 + 1):  # 1 + 1/2 cos²θ + 1·3/(2·4) cos⁴θ + …
         total += term
         term *= c2 * (2 * k - 1) / (2 * k)
-    return s * total
+    return min(1.0, s * total)  # the series can round a hair above 1 far in the tail
 
 
 def t_quantile(confidence: float, df: int) -> float:
