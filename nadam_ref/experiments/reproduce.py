@@ -102,7 +102,8 @@ def reproduce(
             if tune:
                 around = _learning_rates(name, rules, learning_rates) if tune == "refine" else None
                 chosen, tuning_all[name] = tuning.tune_learning_rates(common, rules, pool, progress, log, around)
-                _write_json(os.path.join(out, "tuning.json"), tuning.learning_rates_document(tuning_all, scale))
+                _write_json(os.path.join(out, "tuning.json"),
+                            tuning.learning_rates_document(tuning_all, scale, _earlier_tuning(out, scale)))
                 report.plot_sensitivity(tuning_all[name], name, os.path.join(out, f"sensitivity-{name}.png"))
             else:
                 chosen = _learning_rates(name, rules, learning_rates)
@@ -115,15 +116,15 @@ def reproduce(
                 "rules": {},
             }
             results["experiments"][name] = exp
+            # seed-major: stopped at any point, the seeds done so far hold every rule (pairs for the verdicts)
             specs = [parallel.spec(common, rule, chosen[rule], seed, "result")
-                     for rule in rules for seed in range(seeds)]
-            records = parallel.run_all(pool, specs, progress, after_epoch)
+                     for seed in range(seeds) for rule in rules]
+            records = {}
+            for s, record in zip(specs, parallel.run_all(pool, specs, progress, after_epoch), strict=True):
+                records[s["rule"], s["seed"]] = record
+                log(_describe(name, record))
             for rule in rules:
-                runs = []
-                for _ in range(seeds):
-                    record = next(records)
-                    runs.append(record)
-                    log(_describe(name, record))
+                runs = [records[rule, seed] for seed in range(seeds)]
                 exp["rules"][rule] = {
                     "lr": chosen[rule],
                     "runs": runs,
@@ -133,6 +134,17 @@ def reproduce(
                 _write_json(os.path.join(out, "results.json"), results)
     write_outputs(results, out)
     return results
+
+
+def _earlier_tuning(out, scale) -> dict:
+    """The searches of earlier ``--tune`` runs in ``out`` at ``scale`` (other experiments run separately), so
+    that tuning.json holds every experiment tuned there."""
+    try:
+        with open(os.path.join(out, "tuning.json"), encoding="utf-8") as f:
+            earlier = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return earlier.get("search", {}) if earlier.get("scale") == scale else {}
 
 
 def _learning_rates(name, rules, path):

@@ -77,10 +77,12 @@ def tune_learning_rates(common: dict, rules, pool=None, progress=True, log=print
     return chosen, details
 
 
-def learning_rates_document(tuning_all: dict, scale: str) -> dict:
+def learning_rates_document(tuning_all: dict, scale: str, earlier: dict | None = None) -> dict:
     """What ``--tune`` found, as ``learning_rates.json`` stores it: ``chosen`` (experiment → rule → η), the
     ``search`` behind it, and ``produced_by`` (git commit, threads, tuning seed). An η that is still the
-    smallest or largest tried (the walk stopped at its limit) is listed under ``at_edge``."""
+    smallest or largest tried (the walk stopped at its limit) is listed under ``at_edge``. ``earlier`` (the
+    ``search`` of a previous document) keeps the experiments this run did not tune."""
+    tuning_all = {**(earlier or {}), **tuning_all}
     at_edge = [f"{name}/{rule}" for name, found in tuning_all.items() for rule, r in found["rules"].items()
                if len(r["candidates"]) > 1
                and r["chosen"] in (r["candidates"][0]["lr"], r["candidates"][-1]["lr"])]
