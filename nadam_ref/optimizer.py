@@ -104,7 +104,7 @@ class Optimizer:
         of parameter values to a dict of gradients, which the rule calls at its look-ahead point.
         With ``trace=True`` it returns, per parameter, the intermediates of the box keyed by the paper's symbols.
         """
-        needs_fn = getattr(self.rule, "NEEDS_GRAD_FN", False)
+        needs_fn = self.rule.SPEC.needs_grad_fn
         if needs_fn and grad_fn is None:
             raise TypeError(f"rule {self.rule.NAME!r} takes the gradient at a look-ahead point: pass grad_fn=, "
                             "a function from a dict of parameter values to a dict of gradients")

@@ -31,6 +31,8 @@ Schedule = Callable[[int], float]
 SCHEDULE_NAMES = ("paper", "constant")
 #: Named schedules that reproduce a library rather than the paper.
 LIBRARY_SCHEDULES = ("keras",)
+#: Every schedule name :func:`resolve` knows (a rule's declaration says which of them it offers).
+NAMED = SCHEDULE_NAMES + LIBRARY_SCHEDULES
 KERAS_TIMESCALE = 1.0
 
 PAPER_MU = 0.99
@@ -68,6 +70,34 @@ def resolve(schedule, mu: float) -> Schedule:
         raise ValueError(f"unknown schedule {schedule!r}; expected one of {SCHEDULE_NAMES}, a library's "
                          f"{LIBRARY_SCHEDULES} or a callable t -> mu_t")
     raise TypeError(f"schedule must be one of {SCHEDULE_NAMES} or a callable t -> mu_t, got {schedule!r}")
+
+
+def identify(schedule) -> str:
+    """A name for ``schedule`` that tells it apart from any other, for state files: the name itself, or the
+    qualified name of a module-level function, with the arguments of a ``functools.partial`` around it, e.g.
+    ``"nadam_ref.schedules.warming(mu=0.99, timescale=100.0)"``.
+
+    Raises ValueError for a schedule that cannot be named so (a lambda, a nested function, a callable object, a
+    partial with arguments other than numbers and strings): two of them could not be told apart.
+    """
+    if isinstance(schedule, str):
+        return schedule
+    args, kwargs, function = (), {}, schedule
+    while isinstance(function, partial):
+        args, kwargs, function = function.args + args, {**function.keywords, **kwargs}, function.func
+    name = getattr(function, "__qualname__", None)
+    module = getattr(function, "__module__", None)
+    plain = all(_plain(v) for v in (*args, *kwargs.values()))
+    if not (name and module and plain) or "<" in name:
+        raise ValueError(f"the schedule {schedule!r} cannot be identified in a state file (only a schedule name, a "
+                         "module-level function or a functools.partial of one with number or string arguments can); "
+                         "give one of those")
+    given = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in sorted(kwargs.items())]
+    return f"{module}.{name}" + (f"({', '.join(given)})" if given else "")
+
+
+def _plain(value) -> bool:
+    return isinstance(value, (str, int, float)) and not isinstance(value, bool) or value is None
 
 
 def advance_product(product_so_far: float, mu_t: float) -> float:

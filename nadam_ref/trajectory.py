@@ -43,7 +43,7 @@ def iterate(rule: str, grad_fn, theta0, steps: int, **hparams) -> Iterator[tuple
     if theta0.dtype.kind != "f":
         raise TypeError(f"theta0 has dtype {theta0.dtype}; expected a floating dtype")
 
-    needs_fn = getattr(module, "NEEDS_GRAD_FN", False)
+    needs_fn = module.SPEC.needs_grad_fn
     theta, state = theta0, _rules.init_state(module, theta0)
     for _ in range(steps):
         g_or_fn = (lambda point: _checked(grad_fn(point), point)) if needs_fn else _checked(grad_fn(theta), theta)

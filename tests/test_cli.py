@@ -43,9 +43,10 @@ def test_trace_prints_every_box_line_with_values(capsys):
 
 @pytest.mark.parametrize("rule", nadam_ref.RULES)
 def test_trace_json_matches_trace_steps(capsys, rule):
-    assert main(["trace", "--rule", rule, "--steps", "3", "--json", "--schedule", "constant"]) == 0
+    schedule = nadam_ref.rules.select_hparams(rule, {"schedule": "constant"})  # only for the rules that read it
+    assert main(["trace", "--rule", rule, "--steps", "3", "--json", *(f"--{k}={v}" for k, v in schedule.items())]) == 0
     result = json.loads(capsys.readouterr().out)
-    expected = trace_steps(rule, lambda th: numpy.array([0.2, 4.0]) * th, numpy.ones(2), 3, schedule="constant")
+    expected = trace_steps(rule, lambda th: numpy.array([0.2, 4.0]) * th, numpy.ones(2), 3, **schedule)
     assert len(result["steps"]) == 3
     for got, want in zip(result["steps"], expected, strict=True):
         numpy.testing.assert_array_equal(got["theta"], want["theta"])

@@ -72,9 +72,11 @@ def test_step_trace_returns_the_box_intermediates():
     ({"nu": 0.0}, r"nu=0.0; expected a number in \(0, 1\)"),
     ({"nu": 1.0}, r"nu=1.0"),
     ({"eps": -1e-8}, r"eps=-1e-08; expected a finite number >= 0"),
-    ({"schedule": "warm"}, r"unknown schedule 'warm'; expected one of \('paper', 'constant'\)"),
-    ({"eps_placement": "under"}, r"eps_placement='under'; expected one of \('inside', 'outside'\)"),
-    ({"beta1": 0.9}, r"unknown hyper-parameter\(s\) \['beta1'\]"),
+    ({"schedule": "warm"}, r"schedule='warm' is not an option of rule 'nadam'; expected one of \('paper', 'constant', "
+                           r"'keras'\) or a callable"),
+    ({"eps_placement": "under"}, r"eps_placement='under' is not an option of rule 'nadam'; expected one of "
+                                 r"\('inside', 'outside'\)"),
+    ({"beta1": 0.9}, r"rule 'nadam' does not read beta1; it reads lr, mu, nu, eps, schedule, eps_placement"),
     ({"on_nonfinite": "ignore"}, r"on_nonfinite='ignore'"),
 ])
 def test_bad_hyperparameters_are_named(kwargs, match):

@@ -40,7 +40,7 @@ def test_listing_renders_as_text_and_escaped_html():
     listing = box_beside_code("adam")
     text = str(listing)
     assert text.splitlines()[0] == "adam (Algorithm 6): nadam_ref/rules/adam.py"
-    assert "m_hat = m / (1 - mu_prod)" in text
+    assert "m_hat = m / (1 - decay.prod)" in text
     html = listing._repr_html_()
     assert html.count("<tr>") == len(listing.rows) + 1
     assert 'state["m"]' not in html and "state[&quot;m&quot;]" in html
@@ -84,8 +84,10 @@ def test_library_variants_are_listed_apart_from_the_box_lines():
     from nadam_ref.teaching import VARIANTS
 
     rows = dict(box_beside_code("adamax").rows)
-    assert [c.text for c in rows["n_t ← max(ν n_{t−1}, |g_t|)"]] == ['n = maximum(hp.nu * state["n"], absolute(g))']
+    assert [c.text for c in rows["n_t ← max(ν n_{t−1}, |g_t|)"]] == [
+        'n = maximum(hp.nu * state["n"], absolute(g) + eps_in_max)']  # one line for both ε placements
+    rows = dict(box_beside_code("adam").rows)
     variants = [c.text for c in rows[VARIANTS]]
-    assert variants[0].startswith('if hp.eps_placement == "max":') and len(variants) == 3
+    assert variants[0].startswith('if hp.eps_placement == "hat":') and len(variants) == 2
     assert all(c.nested for c in rows[VARIANTS][1:])
     assert VARIANTS not in dict(box_beside_code("gd").rows)  # no variants, no row

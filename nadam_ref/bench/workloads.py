@@ -46,9 +46,10 @@ class Workload:
 
 def ours(rule: str, impl: str, theta, g) -> Workload:
     """``nadam_ref.Optimizer(rule, impl=impl)``: the user-facing step, with its gradient checks."""
-    opt = nadam_ref.Optimizer(rule, {"w": theta}, impl=impl, mu=MU, nu=NU, eps=EPS)
+    opt = nadam_ref.Optimizer(rule, {"w": theta}, impl=impl,
+                              **rules.select_hparams(rule, {"mu": MU, "nu": NU, "eps": EPS}))
     grads = {"w": g}
-    if getattr(opt.rule, "NEEDS_GRAD_FN", False):
+    if opt.rule.SPEC.needs_grad_fn:
         return Workload(f"nadam_ref {impl}", lambda: opt.step(grad_fn=lambda _point: grads), (opt,))
     return Workload(f"nadam_ref {impl}", lambda: opt.step(grads), (opt,))
 
@@ -56,8 +57,7 @@ def ours(rule: str, impl: str, theta, g) -> Workload:
 def fused_kernel(rule: str, theta, g) -> Workload:
     """:func:`nadam_ref.fused.step` alone: the update without the optimizer's checks, as torch's step is."""
     module = rules.get(rule)
-    hp = rules.make_hparams(module, **{k: v for k, v in {"mu": MU, "nu": NU, "eps": EPS}.items()
-                                       if k in module.HPARAMS})
+    hp = rules.make_hparams(module, **rules.select_hparams(rule, {"mu": MU, "nu": NU, "eps": EPS}))
     holder = {"state": rules.init_state(module, theta)}
     workspace = fused.Workspace()
 

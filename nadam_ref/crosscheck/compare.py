@@ -79,7 +79,7 @@ def compare(step_fn, rule: str, grad_fn=None, theta0=None, steps: int = 20, rtol
         problem = problems.get("quadratic")
         grad_fn = grad_fn or problem.grad
         theta0 = problem.start(numpy) if theta0 is None else theta0
-    needs_fn = getattr(module, "NEEDS_GRAD_FN", False)
+    needs_fn = module.SPEC.needs_grad_fn
     theta, state, worst, seen = theta0, {}, 0.0, []
     for t, (_, trace) in enumerate(iterate(rule, grad_fn, theta0, steps, **hparams), start=1):
         given = grad_fn if needs_fn else checked_gradient(grad_fn, theta)

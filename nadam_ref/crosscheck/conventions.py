@@ -176,7 +176,7 @@ def _keras_claims(steps):
     drifts = []
     for case in keras_adapter.CASES:
         problem = problems.get("quadratic")
-        hp = dict(PAPER_HPARAMS, lr=problem.lr(rules.get(case.rule)))
+        hp = dict(rules.select_hparams(case.rule, PAPER_HPARAMS), lr=problem.lr(rules.get(case.rule)))
         theta0 = problem.start(numpy)
         library = case.run(problem.grad, theta0, steps, hp, "float64", floatx="float32")
         reference = trajectory(case.rule, problem.grad, theta0, steps, **hp, **case.variant)

@@ -9,7 +9,6 @@ operations differently, which costs a few ulps a step; measured worst case over 
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -57,16 +56,6 @@ def distance(reference, other) -> float:
     return float((gap / scale).max())
 
 
-def variants(rule: str):
-    """Every named variant of ``rule`` (schedule × ε placement), for finding the closest to an unmapped library."""
-    module = rules.get(rule)
-    schedules = ("paper", "constant", "keras") if "schedule" in module.HPARAMS else (None,)
-    placements = getattr(module, "EPS_PLACEMENTS", ("inside", "outside")) if "eps_placement" in module.HPARAMS \
-        else (None,)
-    for schedule, placement in itertools.product(schedules, placements):
-        yield {k: v for k, v in (("schedule", schedule), ("eps_placement", placement)) if v is not None}
-
-
 @dataclass
 class Row:
     """One library call: its mapping and what was measured, the worst over the problems."""
@@ -96,11 +85,11 @@ def run_case(case, dtype: str, steps: int, problem_names) -> Row:
     row = Row(case.library, None, case.call, case.rule, case.formula, case.variant,
               status="agree" if case.variant is not None else "unmapped")
     module = rules.get(case.rule)
-    candidates = [case.variant] if case.variant is not None else list(variants(case.rule))
+    candidates = [case.variant] if case.variant is not None else rules.variants(case.rule)
     runs = {}
     for name in problem_names:
         problem = problems.get(name)
-        hp = dict(PAPER_HPARAMS, lr=problem.lr(module))
+        hp = dict(rules.select_hparams(case.rule, PAPER_HPARAMS), lr=problem.lr(module))
         theta0 = problem.start(numpy, dtype)
         library_path = case.run(problem.grad, theta0, steps, hp, dtype)
         paths = [trajectory(case.rule, problem.grad, theta0, steps, **hp, **v) for v in candidates]

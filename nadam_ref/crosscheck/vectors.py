@@ -1,5 +1,8 @@
 """Golden vectors: every rule × problem × schedule/ε variant, the first K iterates with every intermediate.
 
+Which variants a rule's cases hold is its declaration's business (:attr:`nadam_ref.rules.RuleSpec.golden`,
+enumerated by :func:`nadam_ref.rules.golden_variants`): nothing here lists options or their values.
+
 The file is plain JSON (numbers written with 17 significant digits, so they read back to the same float64 in
 any language); ``FORMAT`` below and the README next to this file describe it. ``build`` makes the content,
 ``write`` stores it atomically, ``differences`` compares two of them.
@@ -35,24 +38,11 @@ FORMAT = (
 )
 
 
-def rule_variants(rule: str):
-    """The schedule and ε variants written for ``rule``: every schedule it reads × every ε placement it accepts,
-    plus AdaGrad's libraries' n0 = 0.1 and RMSProp's bias correction."""
-    module = rules.get(rule)
-    schedules = ["paper", "constant"] + (["keras"] if rule == "nadam" else []) \
-        if "schedule" in module.HPARAMS else [None]
-    placements = list(getattr(module, "EPS_PLACEMENTS", ("inside", "outside"))) \
-        if "eps_placement" in module.HPARAMS else [None]
-    if "max" in placements:  # no root in the max rules: "outside" is the same as "inside" there
-        placements.remove("outside")
-    for schedule in schedules:
-        for placement in placements:
-            base = {k: v for k, v in (("schedule", schedule), ("eps_placement", placement)) if v is not None}
-            yield base
-            if rule == "adagrad":
-                yield {**base, "n0": 0.1}
-            if rule == "rmsprop":
-                yield {**base, "bias_correction": True}
+def written_hparams(rule: str) -> tuple[str, ...]:
+    """The hyper-parameters a case of ``rule`` lists: every one the rule reads, except options the file does not
+    vary (those stay at their defaults, the box as printed, and the file's layout stays as it was)."""
+    spec = rules.spec(rule)
+    return tuple(k for k in spec.hparams if k not in spec.options or k in spec.golden)
 
 
 def build(steps: int = STEPS, problem_names=None) -> dict:
@@ -63,9 +53,9 @@ def build(steps: int = STEPS, problem_names=None) -> dict:
         module = rules.get(rule)
         for name in problem_names:
             problem = problems.get(name)
-            for variant in rule_variants(rule):
+            for variant in rules.golden_variants(rule):
                 hp = rules.make_hparams(module, lr=problem.lr(module), **variant)
-                hparams = {k: v for k, v in hp.describe().items() if k in module.HPARAMS}
+                hparams = {k: v for k, v in hp.describe().items() if k in written_hparams(rule)}
                 theta0 = problem.start(numpy)
                 trace = trace_steps(rule, problem.grad, theta0, steps, **hparams)
                 cases.append({"rule": rule, "algorithm": module.ALGORITHM, "problem": name, "hparams": hparams,

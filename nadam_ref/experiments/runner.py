@@ -28,6 +28,7 @@ from collections.abc import Callable
 
 from .. import backend
 from ..optimizer import NonFiniteGradientError, Optimizer
+from ..rules import select_hparams
 from . import checkpoint
 
 FINISHED, DIVERGED = "finished", "diverged"
@@ -62,7 +63,8 @@ def train_run(
         return state["record"]
 
     task = task_factory()
-    optimizer = Optimizer(rule, task.model.params, on_nonfinite="raise", impl=impl, lr=lr_at(0), **hparams)
+    optimizer = Optimizer(rule, task.model.params, on_nonfinite="raise", impl=impl, lr=lr_at(0),
+                          **select_hparams(rule, hparams))
     if state is None:
         record = {
             "rule": rule,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 
-from ..rules._common import HParams, momentum_schedule
+from ..rules._common import HParams, m_decay, momentum_schedule
 
 
 def _l2_root(hp: HParams, bias: float) -> tuple[float, float]:
@@ -63,17 +63,20 @@ def rmsprop(state, hp):
 
 
 def adam(state, hp):
-    t, mu_t, _, mu_prod, _ = momentum_schedule(state, hp)
-    sqrt_b, e = _l2_root(hp, 1 - hp.nu**t)
-    return {"t": t, "mu_prod": mu_prod}, {
-        "mu_t": mu_t, "one_minus_mu_t": 1 - mu_t, "nu": hp.nu, "one_minus_nu": 1 - hp.nu,
-        "c_m": hp.lr * sqrt_b / (1 - mu_prod), "e": e}
+    s = momentum_schedule(state, hp)
+    decay = m_decay(s, hp)  # the kernels' "mu_t" is what m decays with: μ_t, or μ under m_decay="constant"
+    sqrt_b, e = _l2_root(hp, 1 - hp.nu**s.t)
+    return {"t": s.t, "mu_prod": s.mu_prod}, {
+        "mu_t": decay.mu, "one_minus_mu_t": 1 - decay.mu, "nu": hp.nu, "one_minus_nu": 1 - hp.nu,
+        "c_m": hp.lr * sqrt_b / (1 - decay.prod), "e": e}
 
 
 def adamax(state, hp):
-    t, mu_t, _, mu_prod, _ = momentum_schedule(state, hp)
-    return {"t": t, "mu_prod": mu_prod}, {
-        "mu_t": mu_t, "one_minus_mu_t": 1 - mu_t, "nu": hp.nu, "c_m": hp.lr / (1 - mu_prod), "e": hp.eps}
+    s = momentum_schedule(state, hp)
+    decay = m_decay(s, hp)
+    return {"t": s.t, "mu_prod": s.mu_prod}, {
+        "mu_t": decay.mu, "one_minus_mu_t": 1 - decay.mu, "nu": hp.nu, "c_m": hp.lr / (1 - decay.prod),
+        "e": hp.eps}
 
 
 def maxaprop(state, hp):
@@ -87,19 +90,20 @@ def _nesterov(mu_t, mu_next, mu_prod, mu_prod_next, scale):
 
 
 def nadam(state, hp):
-    t, mu_t, mu_next, mu_prod, mu_prod_next = momentum_schedule(state, hp)
+    t, mu_t, mu_next, mu_prod, mu_prod_next = s = momentum_schedule(state, hp)
     sqrt_b, e = _l2_root(hp, 1 - hp.nu**t)
     c_g, c_m = _nesterov(mu_t, mu_next, mu_prod, mu_prod_next, hp.lr * sqrt_b)
+    mu = m_decay(s, hp).mu  # what m decays with: μ, or μ_t under m_decay="scheduled"
     return {"t": t, "mu_prod": mu_prod}, {
-        "mu": hp.mu, "one_minus_mu": 1 - hp.mu, "nu": hp.nu, "one_minus_nu": 1 - hp.nu, "c_g": c_g, "c_m": c_m,
-        "e": e}
+        "mu": mu, "one_minus_mu": 1 - mu, "nu": hp.nu, "one_minus_nu": 1 - hp.nu, "c_g": c_g, "c_m": c_m, "e": e}
 
 
 def nadamax(state, hp):
-    t, mu_t, mu_next, mu_prod, mu_prod_next = momentum_schedule(state, hp)
+    t, mu_t, mu_next, mu_prod, mu_prod_next = s = momentum_schedule(state, hp)
     c_g, c_m = _nesterov(mu_t, mu_next, mu_prod, mu_prod_next, hp.lr)
+    mu = m_decay(s, hp).mu
     return {"t": t, "mu_prod": mu_prod}, {
-        "mu": hp.mu, "one_minus_mu": 1 - hp.mu, "nu": hp.nu, "c_g": c_g, "c_m": c_m, "e": hp.eps}
+        "mu": mu, "one_minus_mu": 1 - mu, "nu": hp.nu, "c_g": c_g, "c_m": c_m, "e": hp.eps}
 
 
 BY_RULE = {"gd": gd, "momentum": momentum, "nag": nag, "nag_lookahead": nag_lookahead, "adagrad": adagrad,

@@ -13,7 +13,9 @@ from types import ModuleType
 
 from ..backend import array_module
 from . import adagrad, adam, adamax, gd, maxaprop, momentum, nadam, nadamax, nag, nag_lookahead, rmsprop
-from ._common import HPARAM_NAMES, PAPER_DEFAULTS, HParams, make_hparams
+from ._common import HPARAM_NAMES, PAPER_DEFAULTS, HParams, MomentumSchedule, make_hparams
+from ._common import select_hparams as _select
+from ._spec import LibraryVariant, RuleSpec, spec_golden_variants, spec_variants
 
 _MODULES = (gd, momentum, nag, rmsprop, adam, nadam, maxaprop, adamax, nadamax, adagrad, nag_lookahead)
 
@@ -38,6 +40,28 @@ def get(name: str) -> ModuleType:
         raise UnknownRuleError(f"unknown rule {name!r}; expected one of {', '.join(RULES)}") from None
 
 
+def spec(name: str) -> RuleSpec:
+    """The declaration of rule ``name``: what it reads, its options, its library variants."""
+    return get(name).SPEC
+
+
+def variants(name: str) -> list[dict]:
+    """Hyper-parameter dicts covering every option value of rule ``name`` (all their combinations) and every numeric
+    variant: what the fused parity tests, the cross-check's search for a closest variant and ``nadam-ref rules``
+    enumerate. The first is the box as printed."""
+    return spec_variants(spec(name))
+
+
+def golden_variants(name: str) -> list[dict]:
+    """The variants of rule ``name`` that the committed golden vectors hold (see :attr:`RuleSpec.golden`)."""
+    return spec_golden_variants(spec(name))
+
+
+def select_hparams(name: str, settings: dict) -> dict:
+    """The part of ``settings`` that rule ``name`` reads, for code that applies common settings to many rules."""
+    return _select(get(name), settings)
+
+
 def init_state(rule: ModuleType, theta) -> dict:
     """The state before the first step: t = 0, an empty product of μ's, and zero arrays like ``theta``."""
     xp = array_module(theta)
@@ -47,5 +71,6 @@ def init_state(rule: ModuleType, theta) -> dict:
     return state
 
 
-__all__ = ["RULES", "PAPER_RULES", "HParams", "HPARAM_NAMES", "PAPER_DEFAULTS", "UnknownRuleError", "get",
-           "init_state", "make_hparams"]
+__all__ = ["RULES", "PAPER_RULES", "HParams", "HPARAM_NAMES", "PAPER_DEFAULTS", "LibraryVariant", "MomentumSchedule",
+           "RuleSpec", "UnknownRuleError", "get", "golden_variants", "init_state", "make_hparams", "select_hparams",
+           "spec", "variants"]

@@ -2,7 +2,9 @@
 
 A rule module defines
 
-* ``NAME``, ``ALGORITHM`` (where the box is in the paper), ``DEFAULT_LR`` and ``HPARAMS`` (the ones it reads);
+* ``NAME``, ``ALGORITHM`` (where the box is in the paper), ``DEFAULT_LR``;
+* ``SPEC`` — its declaration (:class:`nadam_ref.rules._spec.RuleSpec`): the hyper-parameters it reads, its options
+  and their values, the library variants; ``HPARAMS`` is ``SPEC.hparams``;
 * ``STATE`` — the names of its state arrays, each starting at zero (``m``, ``n``);
 * ``BOX`` — the lines of its algorithm box as ``(symbol, text)`` pairs, in order, for traces;
 * ``step(theta, g, state, hp) -> (theta, state, trace)`` — one step, written line for line as the box.
@@ -15,33 +17,39 @@ A rule module defines
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import NamedTuple
 
 from .. import schedules
 from ..backend import array_module
 
 #: Where ε goes. ``"inside"`` (the paper) and ``"outside"`` serve the rules with a square root; ``"hat"`` is Adam's
-#: ε̂ form (keras); ``"max"`` puts ε inside AdaMax's max (torch, optax). A rule lists those it accepts in its own
-#: ``EPS_PLACEMENTS`` (default: inside and outside).
+#: ε̂ form (keras); ``"max"`` puts ε inside AdaMax's max (torch, optax). Each rule's ``SPEC.options`` says which it
+#: accepts.
 EPS_PLACEMENTS = ("inside", "outside", "hat", "max")
+#: What m decays with: the schedule's μ_t (Adam's box) or the constant μ (Algorithm 8 as printed).
+M_DECAYS = ("scheduled", "constant")
 
 PAPER_DEFAULTS = {"mu": 0.99, "nu": 0.999, "eps": 1e-8, "schedule": "paper", "eps_placement": "inside",
                   "bias_correction": False, "eps_root": 0.0, "n0": 0.0}
 
-#: Every hyper-parameter a rule can be given. A rule ignores those it does not read (``HPARAMS`` lists those).
-HPARAM_NAMES = ("lr", "mu", "nu", "eps", "schedule", "eps_placement", "bias_correction", "eps_root", "n0")
+#: Every hyper-parameter a rule can be given; each rule reads some of them (``SPEC.hparams``), the others are errors.
+HPARAM_NAMES = ("lr", "mu", "nu", "eps", "schedule", "eps_placement", "bias_correction", "eps_root", "n0", "m_decay")
 
 
 @dataclass(frozen=True)
 class HParams:
-    r"""Checked hyper-parameters of one rule.
+    r"""Checked hyper-parameters of one rule, held as plain Python numbers, strings and booleans.
 
     ``lr`` is :math:`\eta`, ``mu`` is :math:`\mu`, ``nu`` is :math:`\nu`, ``eps`` is :math:`\varepsilon`,
     ``schedule`` gives :math:`\mu_t` (see :mod:`nadam_ref.schedules`), ``eps_placement`` puts
     :math:`\varepsilon` inside the root, :math:`\sqrt{\hat n + \varepsilon}` (the paper), or outside,
     :math:`\sqrt{\hat n} + \varepsilon` (Kingma & Ba, torch, keras). ``bias_correction`` is RMSProp's
     :math:`\hat n_t = n_t / (1 - \nu^t)`, which the paper's experiments used ("All algorithms used initialization
-    bias correction") though Algorithm 5 does not print it.
+    bias correction") though Algorithm 5 does not print it. ``m_decay`` says whether :math:`m` decays with
+    :math:`\mu_t` (``"scheduled"``) or with :math:`\mu` (``"constant"``); see :func:`m_decay`.
 
     Two more exist only so that other libraries can be expressed exactly (both 0 reproduce the paper):
     ``eps_root`` is optax's second constant inside the root, :math:`\sqrt{\hat n + \varepsilon_{root}} +
@@ -58,64 +66,148 @@ class HParams:
     bias_correction: bool = False
     eps_root: float = PAPER_DEFAULTS["eps_root"]
     n0: float = PAPER_DEFAULTS["n0"]
+    m_decay: str = "scheduled"
     mu_at: schedules.Schedule = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        _check_number("lr", self.lr, "a finite number > 0", lambda v: v > 0)
-        _check_number("mu", self.mu, "a number in [0, 1)", lambda v: 0 <= v < 1)
-        _check_number("nu", self.nu, "a number in (0, 1)", lambda v: 0 < v < 1)
-        _check_number("eps", self.eps, "a finite number >= 0", lambda v: v >= 0)
-        _check_number("eps_root", self.eps_root, "a finite number >= 0", lambda v: v >= 0)
-        _check_number("n0", self.n0, "a finite number >= 0", lambda v: v >= 0)
-        if self.eps_placement not in EPS_PLACEMENTS:
-            raise ValueError(f"eps_placement={self.eps_placement!r}; expected one of {EPS_PLACEMENTS}")
-        if not isinstance(self.bias_correction, bool):
-            raise TypeError(f"bias_correction={self.bias_correction!r}; expected True or False")
+        for name, expected, ok in _NUMBERS:
+            object.__setattr__(self, name, _number(name, getattr(self, name), expected, ok))
+        for name, allowed in (("eps_placement", EPS_PLACEMENTS), ("m_decay", M_DECAYS)):
+            object.__setattr__(self, name, _choice(name, getattr(self, name), allowed))
+        object.__setattr__(self, "bias_correction", _flag("bias_correction", self.bias_correction))
+        if isinstance(self.schedule, str) or not callable(self.schedule):
+            object.__setattr__(self, "schedule", _choice("schedule", self.schedule, schedules.NAMED, "or a callable"))
         schedule = schedules.resolve(self.schedule, self.mu)
         object.__setattr__(self, "mu_at", lambda t: schedules.check_mu_t(schedule(t), t))
 
     def describe(self) -> dict:
-        """The hyper-parameters as plain values (a callable schedule shows as its name)."""
+        """The hyper-parameters as plain values; a callable schedule as :func:`nadam_ref.schedules.identify` names
+        it (a ValueError for one that cannot be named, such as a lambda)."""
         out = {k: getattr(self, k) for k in HPARAM_NAMES}
         if callable(out["schedule"]):
-            out["schedule"] = getattr(out["schedule"], "__name__", "callable")
+            out["schedule"] = schedules.identify(out["schedule"])
         return out
 
 
+_NUMBERS = (("lr", "a finite number > 0", lambda v: v > 0),
+            ("mu", "a number in [0, 1)", lambda v: 0 <= v < 1),
+            ("nu", "a number in (0, 1)", lambda v: 0 < v < 1),
+            ("eps", "a finite number >= 0", lambda v: v >= 0),
+            ("eps_root", "a finite number >= 0", lambda v: v >= 0),
+            ("n0", "a finite number >= 0", lambda v: v >= 0))
+
+
+def _number(name, value, expected, ok) -> float:
+    """``value`` as a Python float: ints, floats and NumPy scalars pass; bool, str, Decimal, Fraction, complex do
+    not (they would pass ``float()`` and fail later, far from here)."""
+    if isinstance(value, (bool, Fraction)) or not isinstance(value, numbers.Real):  # NumPy's bool is not Real
+        raise TypeError(f"{name}={value!r} ({type(value).__name__}); expected {expected}, given as an int, a float "
+                        "or a NumPy scalar")
+    v = float(value)
+    if not math.isfinite(v) or not ok(v):
+        raise ValueError(f"{name}={value!r}; expected {expected}")
+    return v
+
+
+def _choice(name, value, allowed, also="") -> str:
+    """``value`` as a Python str if it is one of ``allowed``."""
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{name}={value!r}; expected one of {allowed}{' ' + also if also else ''}")
+    return str(value)
+
+
+def _flag(name, value) -> bool:
+    """``value`` as a Python bool: True, False or a NumPy bool, nothing else (1 and "yes" are refused)."""
+    numpy_bool = type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_")
+    if not (isinstance(value, bool) or numpy_bool):
+        raise TypeError(f"{name}={value!r} ({type(value).__name__}); expected True or False")
+    return bool(value)
+
+
 def make_hparams(rule, **given) -> HParams:
-    """Fill the paper's defaults and the rule's default ``lr``; reject unknown names, naming them."""
-    unknown = sorted(set(given) - set(HPARAM_NAMES))
-    if unknown:
-        raise TypeError(f"unknown hyper-parameter(s) {unknown} for rule {rule.NAME!r}; expected some of {HPARAM_NAMES}")
+    """Check ``given`` against the rule's declaration and fill the defaults (the paper's, the rule's ``lr``, its
+    options' first values). A hyper-parameter the rule does not read is an error naming the rule and those it
+    reads; a value the rule does not offer is an error naming the values it does. ``None`` means "the default"."""
+    spec = rule.SPEC
     given = {k: v for k, v in given.items() if v is not None}
+    unread = sorted(set(given) - set(spec.hparams))
+    if unread:
+        raise TypeError(f"rule {spec.name!r} does not read {', '.join(unread)}; it reads {', '.join(spec.hparams)}")
     given.setdefault("lr", rule.DEFAULT_LR)
-    accepted = getattr(rule, "EPS_PLACEMENTS", ("inside", "outside"))
-    placement = given.get("eps_placement", PAPER_DEFAULTS["eps_placement"])
-    if "eps_placement" in rule.HPARAMS and placement not in accepted:
-        raise ValueError(f"eps_placement={placement!r}; expected one of {accepted} for rule {rule.NAME!r}")
+    for name, allowed in spec.options.items():
+        value = given.setdefault(name, allowed[0])
+        if not (name == "schedule" and callable(value)) and not _offered(value, allowed):
+            also = " or a callable t -> mu_t" if name == "schedule" else ""
+            raise ValueError(f"{name}={value!r} is not an option of rule {spec.name!r}; "
+                             f"expected one of {allowed}{also}")
     return HParams(**given)
 
 
-def _check_number(name, value, expected, ok):
+def _offered(value, allowed) -> bool:
     try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name}={value!r}; expected {expected}") from None
-    if isinstance(value, bool) or not math.isfinite(v) or not ok(v):
-        raise ValueError(f"{name}={value!r}; expected {expected}")
+        return bool(value in allowed)
+    except (TypeError, ValueError):  # an array compares element-wise
+        return False
 
 
-def momentum_schedule(state, hp: HParams):
-    r"""The schedule quantities of step :math:`t`, for the boxes that use them.
+def select_hparams(rule, settings: dict) -> dict:
+    """The subset of ``settings`` that ``rule`` reads: for code that applies common settings (the paper's μ, ν, ε,
+    schedule, ...) to many rules. The one place that drops the others, so that nothing else is lenient."""
+    return {k: v for k, v in settings.items() if k in rule.SPEC.hparams}
 
-    Returns :math:`t`, :math:`\mu_t`, :math:`\mu_{t+1}`, :math:`\prod_{i=1}^{t}\mu_i` and
-    :math:`\prod_{i=1}^{t+1}\mu_i`.
-    """
+
+class MomentumSchedule(NamedTuple):
+    r"""The schedule quantities of step :math:`t`: :math:`t, \mu_t, \mu_{t+1}, \prod_{i\le t}\mu_i,
+    \prod_{i\le t+1}\mu_i`."""
+
+    t: int
+    mu_t: float
+    mu_next: float
+    mu_prod: float
+    mu_prod_next: float
+
+
+def momentum_schedule(state, hp: HParams) -> MomentumSchedule:
+    r"""The schedule quantities of step :math:`t`, for the boxes that use them (a :class:`MomentumSchedule`)."""
     t = state["t"] + 1
     mu_t, mu_next = hp.mu_at(t), hp.mu_at(t + 1)
     mu_prod = schedules.advance_product(state["mu_prod"], mu_t)
     mu_prod_next = schedules.advance_product(mu_prod, mu_next)
-    return t, mu_t, mu_next, mu_prod, mu_prod_next
+    return MomentumSchedule(t, mu_t, mu_next, mu_prod, mu_prod_next)
+
+
+class MDecay(NamedTuple):
+    """What :math:`m` decays with, and the product whose complement corrects its bias."""
+
+    mu: float
+    prod: float
+
+
+def m_decay(s: MomentumSchedule, hp: HParams) -> MDecay:
+    r"""The decay of :math:`m_t \leftarrow \beta\, m_{t-1} + (1-\beta)\, g_t` and its bias correction.
+
+    Under a constant gradient :math:`\bar g` and :math:`m_0 = 0`, induction on
+    :math:`m_t = \beta_t m_{t-1} + (1-\beta_t)\bar g` gives :math:`m_t = (1 - \prod_{i\le t}\beta_i)\,\bar g`, so
+    :math:`m_t / (1 - \prod_{i\le t}\beta_i)` is unbiased. Hence
+
+    * ``"scheduled"``: :math:`\beta_t = \mu_t`, corrected by :math:`1 - \prod_{i\le t}\mu_i` (Adam's box);
+    * ``"constant"``: :math:`\beta_t = \mu`, corrected by :math:`1 - \mu^t` (Kingma & Ba's :math:`\hat m`).
+
+    Under ``schedule="constant"`` the two are the same numbers.
+    """
+    if hp.m_decay == "constant":
+        return MDecay(hp.mu, hp.mu**s.t)
+    return MDecay(s.mu_t, s.mu_prod)
+
+
+def max_eps(hp: HParams) -> tuple[float, float]:
+    r"""Where ε goes in an :math:`L_\infty` rule: ``(inside the max, in the denominator)``.
+
+    ``"inside"`` (the paper): :math:`\max(\nu n, |g|)` and :math:`n + \varepsilon`, i.e. ``(0, ε)``;
+    ``"max"`` (torch, optax): :math:`\max(\nu n, |g| + \varepsilon)` and :math:`n`, i.e. ``(ε, 0)``. Adding 0.0
+    changes no bit, so one line of code serves both.
+    """
+    return (hp.eps, 0.0) if hp.eps_placement == "max" else (0.0, hp.eps)
 
 
 def root(n_hat, eps: float, eps_placement: str, eps_root: float = 0.0):

@@ -16,11 +16,19 @@ inside the root as the paper does.
 """
 
 from ._common import root
+from ._spec import LibraryVariant, RuleSpec
 
 NAME = "adagrad"
 ALGORITHM = "Algorithm 4"
 DEFAULT_LR = 0.01
-HPARAMS = ("lr", "eps", "eps_placement", "n0")
+SPEC = RuleSpec(
+    NAME, hparams=("lr", "eps", "eps_placement", "n0"), options={"eps_placement": ("inside", "outside")},
+    numeric_variants={"n0": 0.1},
+    library_variants=(LibraryVariant("torch Adagrad", {"eps_placement": "outside"}),
+                      LibraryVariant("optax adagrad", {"n0": 0.1}),
+                      LibraryVariant("keras 3 Adagrad", {"n0": 0.1})),
+    golden=("eps_placement", "n0"))
+HPARAMS = SPEC.hparams
 STATE = ("n",)
 BOX = (
     ("g", "g_t ← ∇f(θ_{t−1})"),

@@ -19,16 +19,34 @@ The box prints a constant :math:`\mu` and :math:`1-\mu^t`; under a schedule the 
 :math:`\theta_t \leftarrow \theta_{t-1} - \eta\frac{\sqrt{1-\nu^t}}{1-\mu^t}\frac{m_t}{\sqrt{n_t} + \hat\varepsilon}`
 with :math:`\hat\varepsilon = \varepsilon`: the same as ``"outside"`` with :math:`\varepsilon` replaced by
 :math:`\varepsilon / \sqrt{1-\nu^t}`, which is how it is written below.
+``m_decay`` says what :math:`m` decays with. The box (``"scheduled"``, the default) uses :math:`\mu_t`; under a
+constant gradient :math:`\bar g`, induction on :math:`m_t = \mu_t m_{t-1} + (1-\mu_t)\bar g` from :math:`m_0 = 0`
+gives :math:`m_t = (1 - \prod_{i\le t}\mu_i)\,\bar g`, so the box's :math:`\hat m_t` is unbiased.
+``m_decay="constant"`` is Kingma & Ba's :math:`m_t \leftarrow \mu\, m_{t-1} + (1-\mu)\, g_t`; the same induction
+gives :math:`m_t = (1-\mu^t)\,\bar g`, so its consistent correction is :math:`\hat m_t = m_t / (1 - \mu^t)`, which
+is what that option computes (:func:`nadam_ref.rules._common.m_decay`). Under ``schedule="constant"`` the two agree.
+
 Default :math:`\eta = 0.001` (Kingma & Ba).
 """
 
-from ._common import momentum_schedule, root
+from ._common import m_decay, momentum_schedule, root
+from ._spec import LibraryVariant, RuleSpec
 
 NAME = "adam"
 ALGORITHM = "Algorithm 6"
 DEFAULT_LR = 1e-3
-HPARAMS = ("lr", "mu", "nu", "eps", "schedule", "eps_placement", "eps_root")
-EPS_PLACEMENTS = ("inside", "outside", "hat")
+SPEC = RuleSpec(
+    NAME, hparams=("lr", "mu", "nu", "eps", "schedule", "eps_placement", "eps_root", "m_decay"),
+    options={"schedule": ("paper", "constant"), "eps_placement": ("inside", "outside", "hat"),
+             "m_decay": ("scheduled", "constant")},
+    numeric_variants={"eps_root": 1e-8},
+    library_variants=(
+        LibraryVariant("torch Adam", {"schedule": "constant", "eps_placement": "outside"}),
+        LibraryVariant("optax adam", {"schedule": "constant", "eps_placement": "outside"}),
+        LibraryVariant("optax adam(eps=0, eps_root=ε)", {"schedule": "constant", "eps_placement": "inside"}),
+        LibraryVariant("keras 3 Adam", {"schedule": "constant", "eps_placement": "hat"})),
+    golden=("schedule", "eps_placement"))
+HPARAMS = SPEC.hparams
 STATE = ("m", "n")
 BOX = (
     ("g", "g_t ← ∇f(θ_{t−1})"),
@@ -41,11 +59,12 @@ BOX = (
 
 
 def step(theta, g, state, hp):
-    t, mu_t, _, mu_prod, _ = momentum_schedule(state, hp)
+    t, mu_t, _, mu_prod, _ = schedule = momentum_schedule(state, hp)
+    decay = m_decay(schedule, hp)  # (μ_t, ∏_{i≤t} μ_i) as the box prints; (μ, μ^t) under m_decay="constant"
     nu = hp.nu
 
-    m = mu_t * state["m"] + (1 - mu_t) * g
-    m_hat = m / (1 - mu_prod)
+    m = decay.mu * state["m"] + (1 - decay.mu) * g
+    m_hat = m / (1 - decay.prod)
     n = nu * state["n"] + (1 - nu) * g**2
     n_hat = n / (1 - nu**t)
     eps = hp.eps

@@ -13,20 +13,33 @@ Adam's :math:`m_t, \hat m_t`, with the :math:`L_\infty` norm in place of the :ma
 bias correction. :math:`\varepsilon` is added to the denominator, as the paper prints it (keras' ``Adamax`` does the
 same; torch and optax put it inside the max, :math:`\max(\nu n, |g| + \varepsilon)`).
 
-There is no root here, so ``eps_placement="inside"`` (the default) and ``"outside"`` both give the box's
-:math:`n_t + \varepsilon`. ``eps_placement="max"`` is torch's ``Adamax`` and optax's ``adamax``:
-:math:`n_t \leftarrow \max(\nu n_{t-1}, |g_t| + \varepsilon)` and
-:math:`\theta_t \leftarrow \theta_{t-1} - \eta\,\hat m_t / n_t`.
+There is no root here: ``eps_placement="inside"`` (the default) is the box's :math:`n_t + \varepsilon`, and
+``"outside"``, which would be the same numbers under a second name, is refused. ``eps_placement="max"`` is torch's
+``Adamax`` and optax's ``adamax``: :math:`n_t \leftarrow \max(\nu n_{t-1}, |g_t| + \varepsilon)` and
+:math:`\theta_t \leftarrow \theta_{t-1} - \eta\,\hat m_t / n_t` (one line serves both, see
+:func:`nadam_ref.rules._common.max_eps`).
+
+``m_decay`` as in :mod:`nadam_ref.rules.adam`: the box's :math:`\mu_t` (``"scheduled"``, corrected by
+:math:`1-\prod_{i\le t}\mu_i`) or a constant :math:`\mu` (``"constant"``, corrected by :math:`1-\mu^t`, which
+the induction :math:`m_t = (1-\mu^t)\bar g` under a constant gradient :math:`\bar g` makes unbiased).
 Default :math:`\eta = 0.002` (Kingma & Ba's choice for AdaMax).
 """
 
-from ._common import absolute, maximum, momentum_schedule
+from ._common import absolute, m_decay, max_eps, maximum, momentum_schedule
+from ._spec import LibraryVariant, RuleSpec
 
 NAME = "adamax"
 ALGORITHM = "Section 2.3 (AdaMax)"
 DEFAULT_LR = 2e-3
-HPARAMS = ("lr", "mu", "nu", "eps", "schedule", "eps_placement")
-EPS_PLACEMENTS = ("inside", "outside", "max")
+SPEC = RuleSpec(
+    NAME, hparams=("lr", "mu", "nu", "eps", "schedule", "eps_placement", "m_decay"),
+    options={"schedule": ("paper", "constant"), "eps_placement": ("inside", "max"),
+             "m_decay": ("scheduled", "constant")},
+    library_variants=(LibraryVariant("torch Adamax", {"schedule": "constant", "eps_placement": "max"}),
+                      LibraryVariant("optax adamax", {"schedule": "constant", "eps_placement": "max"}),
+                      LibraryVariant("keras 3 Adamax", {"schedule": "constant", "eps_placement": "inside"})),
+    golden=("schedule", "eps_placement"))
+HPARAMS = SPEC.hparams
 STATE = ("m", "n")
 BOX = (
     ("g", "g_t ← ∇f(θ_{t−1})"),
@@ -38,15 +51,14 @@ BOX = (
 
 
 def step(theta, g, state, hp):
-    t, mu_t, _, mu_prod, _ = momentum_schedule(state, hp)
+    t, mu_t, _, mu_prod, _ = schedule = momentum_schedule(state, hp)
+    decay = m_decay(schedule, hp)  # (μ_t, ∏_{i≤t} μ_i) as the box prints; (μ, μ^t) under m_decay="constant"
+    eps_in_max, eps = max_eps(hp)  # (0, ε) as the box prints; (ε, 0) under eps_placement="max"
 
-    m = mu_t * state["m"] + (1 - mu_t) * g
-    m_hat = m / (1 - mu_prod)
-    n = maximum(hp.nu * state["n"], absolute(g))
-    update = hp.lr * m_hat / (n + hp.eps)
-    if hp.eps_placement == "max":  # variant: torch's and optax's ε inside the max
-        n = maximum(hp.nu * state["n"], absolute(g) + hp.eps)
-        update = hp.lr * m_hat / n
+    m = decay.mu * state["m"] + (1 - decay.mu) * g
+    m_hat = m / (1 - decay.prod)
+    n = maximum(hp.nu * state["n"], absolute(g) + eps_in_max)
+    update = hp.lr * m_hat / (n + eps)
     theta = theta - update
 
     new_state = {"t": t, "mu_prod": mu_prod, "m": m, "n": n}

@@ -9,10 +9,13 @@ r"""Gradient descent (Dozat 2016, Algorithm 1).
 Default :math:`\eta = 0.1`: plain gradient descent has no normalisation, so its step is the raw gradient's size.
 """
 
+from ._spec import RuleSpec
+
 NAME = "gd"
 ALGORITHM = "Algorithm 1"
 DEFAULT_LR = 0.1
-HPARAMS = ("lr",)
+SPEC = RuleSpec(NAME, hparams=("lr",))
+HPARAMS = SPEC.hparams
 STATE = ()
 BOX = (
     ("g", "g_t ← ∇f(θ_{t−1})"),

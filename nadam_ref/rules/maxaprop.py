@@ -12,11 +12,13 @@ The paper names it but prints no box: this is AdaMax's :math:`n_t` and update ap
 """
 
 from ._common import absolute, maximum
+from ._spec import RuleSpec
 
 NAME = "maxaprop"
 ALGORITHM = "Section 2.3 (MaxaProp)"
 DEFAULT_LR = 2e-3
-HPARAMS = ("lr", "nu", "eps")
+SPEC = RuleSpec(NAME, hparams=("lr", "nu", "eps"))
+HPARAMS = SPEC.hparams
 STATE = ("n",)
 BOX = (
     ("g", "g_t ← ∇f(θ_{t−1})"),

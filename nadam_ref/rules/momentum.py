@@ -13,11 +13,18 @@ enters here. ``schedule="constant"`` gives the box exactly. Default :math:`\eta 
 """
 
 from ._common import momentum_schedule
+from ._spec import LibraryVariant, RuleSpec
 
 NAME = "momentum"
 ALGORITHM = "Algorithm 2"
 DEFAULT_LR = 0.01
-HPARAMS = ("lr", "mu", "schedule")
+SPEC = RuleSpec(
+    NAME, hparams=("lr", "mu", "schedule"), options={"schedule": ("paper", "constant")},
+    library_variants=(LibraryVariant("torch SGD(momentum=μ)", {"schedule": "constant"}),
+                      LibraryVariant("optax sgd(momentum=μ)", {"schedule": "constant"}),
+                      LibraryVariant("keras 3 SGD(momentum=μ)", {"schedule": "constant"})),
+    golden=("schedule",))
+HPARAMS = SPEC.hparams
 STATE = ("m",)
 BOX = (
     ("g", "g_t ← ∇f(θ_{t−1})"),

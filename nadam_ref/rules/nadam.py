@@ -14,9 +14,19 @@ r"""Nadam: Nesterov-accelerated adaptive moment estimation (Dozat 2016, Algorith
 
 Read literally. Two places where the paper could be read otherwise, and what we chose:
 
-* :math:`m_t` decays with the *constant* :math:`\mu`, exactly as the box prints it, while :math:`\bar m_t` and the
-  bias corrections use the schedule. torch's ``NAdam`` and keras' ``Nadam`` do the same (constant
-  :math:`\beta_1`); no known library uses :math:`\mu_t` there, so no option is offered.
+* :math:`m_t` decays with the *constant* :math:`\mu`, exactly as the box prints it (``m_decay="constant"``, the
+  default), while :math:`\bar m_t` and the bias corrections use the schedule. torch's ``NAdam`` and keras'
+  ``Nadam`` do the same (constant :math:`\beta_1`). ``m_decay="scheduled"`` is the other reading,
+  :math:`m_t \leftarrow \mu_t m_{t-1} + (1-\mu_t) g_t`, and the one the box's corrections are derived for:
+  under a constant gradient :math:`\bar g` it gives :math:`m_t = (1-\prod_{i\le t}\mu_i)\bar g`, so
+  :math:`m_t/(1-\prod_{i\le t}\mu_i)` is unbiased; the next step's unbiased estimate is
+  :math:`[\mu_{t+1} m_t + (1-\mu_{t+1}) g_{t+1}] / (1-\prod_{i\le t+1}\mu_i)`, whose momentum part is
+  :math:`\mu_{t+1}\hat m_t` with the box's :math:`\hat m_t = m_t/(1-\prod_{i\le t+1}\mu_i)`, and Nesterov's
+  trick puts this step's gradient term :math:`(1-\mu_t)\hat g_t` beside it. So the box's corrections stay as
+  printed under both readings. Under the constant decay, :math:`m_t = (1-\mu^t)\bar g`, and the box's
+  :math:`\hat m_t/\bar g = (1-\mu^t)/(1-\prod_{i\le t+1}\mu_i)` is about 0.01 at :math:`t = 1` and reaches 1
+  only as the schedule's product dies out: the literal box (and torch, keras) is biased early. Under
+  ``schedule="constant"`` the two readings are the same numbers.
 * :math:`\varepsilon` sits inside the root, as printed. ``eps_placement="outside"`` gives
   :math:`\sqrt{\hat n_t} + \varepsilon`, which torch, keras and optax (with ``eps_root=0``) compute;
   ``eps_root`` adds optax's second constant under the root, :math:`\sqrt{\hat n_t + \varepsilon_{root}} +
@@ -28,12 +38,24 @@ The schedule: torch's ``NAdam`` is ``"paper"`` (its ``momentum_decay`` 0.004 = 1
 Default :math:`\eta = 0.002` (the value keras and Dozat's own code default to).
 """
 
-from ._common import momentum_schedule, root
+from ._common import m_decay, momentum_schedule, root
+from ._spec import LibraryVariant, RuleSpec
 
 NAME = "nadam"
 ALGORITHM = "Algorithm 8"
 DEFAULT_LR = 2e-3
-HPARAMS = ("lr", "mu", "nu", "eps", "schedule", "eps_placement", "eps_root")
+SPEC = RuleSpec(
+    NAME, hparams=("lr", "mu", "nu", "eps", "schedule", "eps_placement", "eps_root", "m_decay"),
+    options={"schedule": ("paper", "constant", "keras"), "eps_placement": ("inside", "outside"),
+             "m_decay": ("constant", "scheduled")},
+    numeric_variants={"eps_root": 1e-8},
+    library_variants=(
+        LibraryVariant("torch NAdam", {"schedule": "paper", "eps_placement": "outside"}),
+        LibraryVariant("optax nadam", {"schedule": "constant", "eps_placement": "outside"}),
+        LibraryVariant("optax nadam(eps=0, eps_root=ε)", {"schedule": "constant", "eps_placement": "inside"}),
+        LibraryVariant("keras 3 Nadam", {"schedule": "keras", "eps_placement": "outside"})),
+    golden=("schedule", "eps_placement"))
+HPARAMS = SPEC.hparams
 STATE = ("m", "n")
 BOX = (
     ("g", "g_t ← ∇f(θ_{t−1})"),
@@ -48,8 +70,9 @@ BOX = (
 
 
 def step(theta, g, state, hp):
-    t, mu_t, mu_next, mu_prod, mu_prod_next = momentum_schedule(state, hp)
-    mu, nu = hp.mu, hp.nu
+    t, mu_t, mu_next, mu_prod, mu_prod_next = schedule = momentum_schedule(state, hp)
+    mu = m_decay(schedule, hp).mu  # μ as the box prints; μ_t under m_decay="scheduled"
+    nu = hp.nu
 
     g_hat = g / (1 - mu_prod)
     m = mu * state["m"] + (1 - mu) * g

@@ -13,19 +13,25 @@ r"""NadaMax (Dozat 2016, Section 3.2): Nadam's Nesterov momentum with AdaMax's :
 
 "AdaMax can make use of the Nesterov acceleration trick identically": Algorithm 8's :math:`\hat g, m, \hat m,
 \bar m` with AdaMax's :math:`n_t` and denominator. The same readings as :mod:`nadam_ref.rules.nadam` (constant
-:math:`\mu` in :math:`m_t`). Default :math:`\eta = 0.002`.
+:math:`\mu` in :math:`m_t` by default; ``m_decay="scheduled"`` for :math:`\mu_t`, the reading the box's bias
+corrections are derived for, see there). Default :math:`\eta = 0.002`.
 
 ``eps_placement="max"`` moves :math:`\varepsilon` inside the max as :mod:`nadam_ref.rules.adamax` does for torch
 and optax (no library ships NadaMax; the option keeps the two max-norm rules alike).
 """
 
-from ._common import absolute, maximum, momentum_schedule
+from ._common import absolute, m_decay, max_eps, maximum, momentum_schedule
+from ._spec import RuleSpec
 
 NAME = "nadamax"
 ALGORITHM = "Section 3.2 (NadaMax)"
 DEFAULT_LR = 2e-3
-HPARAMS = ("lr", "mu", "nu", "eps", "schedule", "eps_placement")
-EPS_PLACEMENTS = ("inside", "outside", "max")
+SPEC = RuleSpec(
+    NAME, hparams=("lr", "mu", "nu", "eps", "schedule", "eps_placement", "m_decay"),
+    options={"schedule": ("paper", "constant"), "eps_placement": ("inside", "max"),
+             "m_decay": ("constant", "scheduled")},
+    golden=("schedule", "eps_placement"))
+HPARAMS = SPEC.hparams
 STATE = ("m", "n")
 BOX = (
     ("g", "g_t ← ∇f(θ_{t−1})"),
@@ -39,18 +45,16 @@ BOX = (
 
 
 def step(theta, g, state, hp):
-    t, mu_t, mu_next, mu_prod, mu_prod_next = momentum_schedule(state, hp)
-    mu = hp.mu
+    t, mu_t, mu_next, mu_prod, mu_prod_next = schedule = momentum_schedule(state, hp)
+    mu = m_decay(schedule, hp).mu  # μ as the box prints; μ_t under m_decay="scheduled"
+    eps_in_max, eps = max_eps(hp)  # (0, ε) as the box prints; (ε, 0) under eps_placement="max"
 
     g_hat = g / (1 - mu_prod)
     m = mu * state["m"] + (1 - mu) * g
     m_hat = m / (1 - mu_prod_next)
-    n = maximum(hp.nu * state["n"], absolute(g))
+    n = maximum(hp.nu * state["n"], absolute(g) + eps_in_max)
     m_bar = (1 - mu_t) * g_hat + mu_next * m_hat
-    update = hp.lr * m_bar / (n + hp.eps)
-    if hp.eps_placement == "max":  # variant: ε inside the max, as torch's and optax's AdaMax
-        n = maximum(hp.nu * state["n"], absolute(g) + hp.eps)
-        update = hp.lr * m_bar / n
+    update = hp.lr * m_bar / (n + eps)
     theta = theta - update
 
     new_state = {"t": t, "mu_prod": mu_prod, "m": m, "n": n}

@@ -16,11 +16,18 @@ With a constant :math:`\mu` this is torch's ``SGD(momentum=mu, nesterov=True)`` 
 """
 
 from ._common import momentum_schedule
+from ._spec import LibraryVariant, RuleSpec
 
 NAME = "nag"
 ALGORITHM = "Algorithm 7"
 DEFAULT_LR = 0.01
-HPARAMS = ("lr", "mu", "schedule")
+SPEC = RuleSpec(
+    NAME, hparams=("lr", "mu", "schedule"), options={"schedule": ("paper", "constant")},
+    library_variants=(LibraryVariant("torch SGD(momentum=μ, nesterov=True)", {"schedule": "constant"}),
+                      LibraryVariant("optax sgd(momentum=μ, nesterov=True)", {"schedule": "constant"}),
+                      LibraryVariant("keras 3 SGD(momentum=μ, nesterov=True)", {"schedule": "constant"})),
+    golden=("schedule",))
+HPARAMS = SPEC.hparams
 STATE = ("m",)
 BOX = (
     ("g", "g_t ← ∇f(θ_{t−1})"),

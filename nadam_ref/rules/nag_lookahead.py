@@ -14,13 +14,16 @@ The box prints a constant :math:`\mu`; the schedule enters as in Algorithm 7. De
 """
 
 from ._common import momentum_schedule
+from ._spec import RuleSpec
 
 NAME = "nag_lookahead"
 ALGORITHM = "Algorithm 3"
 DEFAULT_LR = 0.01
-HPARAMS = ("lr", "mu", "schedule")
+SPEC = RuleSpec(
+    NAME, hparams=("lr", "mu", "schedule"), options={"schedule": ("paper", "constant")}, needs_grad_fn=True,
+    golden=("schedule",))
+HPARAMS = SPEC.hparams
 STATE = ("m",)
-NEEDS_GRAD_FN = True
 BOX = (
     ("lookahead", "φ_{t−1} ← θ_{t−1} − η μ_t m_{t−1}"),
     ("g", "g_t ← ∇f(φ_{t−1})"),

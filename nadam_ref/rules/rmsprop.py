@@ -15,11 +15,19 @@ correction", so ``bias_correction=True`` divides by :math:`1-\nu^t` first,
 """
 
 from ._common import root
+from ._spec import LibraryVariant, RuleSpec
 
 NAME = "rmsprop"
 ALGORITHM = "Algorithm 5"
 DEFAULT_LR = 1e-3
-HPARAMS = ("lr", "nu", "eps", "eps_placement", "bias_correction")
+SPEC = RuleSpec(
+    NAME, hparams=("lr", "nu", "eps", "eps_placement", "bias_correction"),
+    options={"eps_placement": ("inside", "outside"), "bias_correction": (False, True)},
+    library_variants=(LibraryVariant("torch RMSprop", {"eps_placement": "outside"}),
+                      LibraryVariant("optax rmsprop", {}),
+                      LibraryVariant("keras 3 RMSprop", {})),
+    golden=("eps_placement", "bias_correction"))
+HPARAMS = SPEC.hparams
 STATE = ("n",)
 BOX = (
     ("g", "g_t ← ∇f(θ_{t−1})"),

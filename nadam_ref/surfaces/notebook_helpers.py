@@ -40,7 +40,8 @@ def update_field(surface: Surface, rule: str, lr: float, resolution: int = 21, s
     check_steps(steps)
     (x_lo, x_hi), (y_lo, y_hi) = surface.window
     x, y = numpy.meshgrid(numpy.linspace(x_lo, x_hi, resolution), numpy.linspace(y_lo, y_hi, resolution))
-    path = trajectory(rule, surface.grad, numpy.stack([x, y]), steps, lr=lr, **{**RACE_HPARAMS, **hparams})
+    hparams = {**_rules.select_hparams(rule, RACE_HPARAMS), **hparams}
+    path = trajectory(rule, surface.grad, numpy.stack([x, y]), steps, lr=lr, **hparams)
     u, v = to_host((path[-1] - path[0]) / steps)
     return x, y, u, v
 
@@ -147,7 +148,8 @@ def effective_step_sizes(surface: Surface, rule: str, lr: float, steps: int, sta
     x, y = check_start(surface, surface.start if start is None else start)
     theta0 = numpy.array([x, y])
     rows = []
-    for trace in trace_steps(rule, surface.grad, theta0, check_steps(steps), lr=lr, **{**RACE_HPARAMS, **hparams}):
+    hparams = {**_rules.select_hparams(rule, RACE_HPARAMS), **hparams}
+    for trace in trace_steps(rule, surface.grad, theta0, check_steps(steps), lr=lr, **hparams):
         numerator = trace.get("m_bar", trace.get("m_hat", trace["g"]))
         xp = array_module(numerator)
         safe = xp.where(numerator != 0, numerator, 1.0)

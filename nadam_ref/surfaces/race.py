@@ -20,8 +20,8 @@ from ..trajectory import iterate
 from .functions import Surface
 
 #: Dozat (2016), Section 4: "All algorithms used ν = .999 and ε = 1e-8 ... a momentum schedule ... with μ = .99 ...
-#: Only the learning rate η differed ... All algorithms used initialization bias correction." Rules ignore the
-#: names they do not read, so every rule gets this same dict and only ``lr`` differs.
+#: Only the learning rate η differed ... All algorithms used initialization bias correction." Every rule gets the
+#: part of this dict it reads (``rules.select_hparams``), and only ``lr`` differs.
 RACE_HPARAMS = {"mu": 0.99, "nu": 0.999, "eps": 1e-8, "schedule": "paper", "eps_placement": "inside",
                 "bias_correction": True}
 
@@ -68,7 +68,8 @@ def run_rule(surface: Surface, rule: str, lr: float, steps: int, start=None, xp=
     xp = xp or get_xp("numpy")
     theta0 = to_device(check_start(surface, surface.start if start is None else start), xp, dtype="float64")
     points, diverged_at = [theta0], None
-    for t, (theta, _) in enumerate(iterate(rule, surface.grad, theta0, steps, lr=lr, **RACE_HPARAMS), start=1):
+    for t, (theta, _) in enumerate(iterate(rule, surface.grad, theta0, steps, lr=lr,
+                                                 **_rules.select_hparams(rule, RACE_HPARAMS)), start=1):
         if not _within_bounds(theta):
             diverged_at = t
             break

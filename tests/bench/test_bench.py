@@ -101,8 +101,8 @@ def test_torch_workload_runs_the_same_rule(rule):
     rng = np.random.default_rng(0)
     theta0 = rng.standard_normal(500).astype("float32")
     grads = [rng.standard_normal(500).astype("float32") for _ in range(4)]
-    ours = nadam_ref.Optimizer(rule, {"w": theta0.copy()}, lr=1e-3, mu=workloads.MU, nu=workloads.NU,
-                               eps=workloads.EPS, **SAME_AS_TORCH[rule])
+    paper = nadam_ref.rules.select_hparams(rule, {"mu": workloads.MU, "nu": workloads.NU, "eps": workloads.EPS})
+    ours = nadam_ref.Optimizer(rule, {"w": theta0.copy()}, lr=1e-3, **paper, **SAME_AS_TORCH[rule])
     theirs, g_buffer = theta0.copy(), np.zeros_like(theta0)
     work = workloads.torch_optimizer(torch, rule, "foreach", theirs, g_buffer)  # shares theirs and g_buffer
     assert work is not None

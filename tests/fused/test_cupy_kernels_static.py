@@ -17,6 +17,7 @@ import pytest
 import nadam_ref
 from nadam_ref import RULES, rules
 from nadam_ref.fused import coefficients, cupy_kernels
+from tests.fused.test_fused_rules import applicable
 
 CUDA_FUNCTIONS = {"sqrt": np.sqrt, "fmax": np.fmax, "fabs": np.abs}
 HPARAM_CASES = [{"eps_placement": "inside"}, {"eps_placement": "outside"},
@@ -36,7 +37,7 @@ def test_kernel_scalars_are_the_rules_coefficients(rule):
     scalars, outputs, _ = cupy_kernels.SOURCES[rule]
     module = rules.get(rule)
     for case in HPARAM_CASES:
-        hp = rules.make_hparams(module, **case)
+        hp = rules.make_hparams(module, **applicable(rule, case))
         _, coef = coefficients.BY_RULE[rule](rules.init_state(module, np.zeros(1)), hp)
         assert set(cupy_kernels.names(scalars)) == set(coef)
     assert set(cupy_kernels.names(outputs)) == {"theta", *module.STATE}
@@ -96,7 +97,7 @@ def run_kernel_source_in_numpy(rule, inside, theta, g, state, coef):
 @pytest.mark.parametrize("rule", [r for r in RULES if r != "nag_lookahead"])
 def test_kernel_statements_compute_the_reference_step(rule, eps_placement):
     module = rules.get(rule)
-    hp = rules.make_hparams(module, **({"eps_placement": eps_placement} if "eps_placement" in module.HPARAMS else {}))
+    hp = rules.make_hparams(module, **applicable(rule, {"eps_placement": eps_placement}))
     rng = np.random.default_rng(7)
     theta = rng.standard_normal(64)
     state = rules.init_state(module, theta)

@@ -24,8 +24,9 @@ def test_sign_symmetry(rule, theta0, a, schedule):
     """On an even loss f(θ) = f(−θ), starting at −θ₀ traces exactly −(the path from θ₀)."""
     a = a[: theta0.size]
     grad = lambda th: a * th  # noqa: E731
-    plus = nadam_ref.trajectory(rule, grad, theta0, 12, lr=0.01, schedule=schedule)
-    minus = nadam_ref.trajectory(rule, grad, -theta0, 12, lr=0.01, schedule=schedule)
+    hparams = rules.select_hparams(rule, {"lr": 0.01, "schedule": schedule})
+    plus = nadam_ref.trajectory(rule, grad, theta0, 12, **hparams)
+    minus = nadam_ref.trajectory(rule, grad, -theta0, 12, **hparams)
     numpy.testing.assert_array_equal(minus, -plus)
 
 

@@ -8,7 +8,7 @@ import math
 import numpy
 import pytest
 
-from nadam_ref import RULES
+from nadam_ref import RULES, rules
 from nadam_ref.surfaces import SURFACES, get_surface, lr_policy, race, run_rule, summarize
 from nadam_ref.surfaces.race import DIVERGENCE_BOUND, RACE_HPARAMS
 
@@ -64,7 +64,7 @@ def test_the_path_is_the_rules_own_trajectory():
 
     result = run_rule(ROSENBROCK, "nadam", 0.02, 50)
     expected = trajectory("nadam", ROSENBROCK.grad, numpy.array(ROSENBROCK.start), 50, lr=0.02,
-                          **RACE_HPARAMS)
+                          **rules.select_hparams("nadam", RACE_HPARAMS))
     assert numpy.array_equal(result.path, expected)
     assert numpy.allclose(result.losses, ROSENBROCK.f(expected.T))
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nadam_ref import trajectory
+from nadam_ref import rules, trajectory
 from nadam_ref.surfaces import get_surface, plots
 from nadam_ref.surfaces import notebook_helpers as nh
 from nadam_ref.surfaces.race import RACE_HPARAMS, run_rule
@@ -25,7 +25,8 @@ def test_update_field_agrees_with_single_point_trajectories():
     surface = get_surface("rosenbrock")
     x, y, u, v = nh.update_field(surface, "nadam", 0.02, resolution=5, steps=3)
     for i, j in [(0, 0), (2, 3), (4, 1)]:
-        path = trajectory("nadam", surface.grad, numpy.array([x[i, j], y[i, j]]), 3, lr=0.02, **RACE_HPARAMS)
+        path = trajectory("nadam", surface.grad, numpy.array([x[i, j], y[i, j]]), 3, lr=0.02,
+                          **rules.select_hparams("nadam", RACE_HPARAMS))
         assert numpy.allclose([u[i, j], v[i, j]], (path[-1] - path[0]) / 3, rtol=1e-12, atol=1e-15)
 
 
@@ -49,7 +50,7 @@ def test_effective_step_sizes_are_lr_over_the_rules_denominator():
     from nadam_ref.trajectory import trace_steps
 
     traces = trace_steps("adam", get_surface("rosenbrock").grad, numpy.array(get_surface("rosenbrock").start), steps,
-                         lr=lr, **RACE_HPARAMS)
+                         lr=lr, **rules.select_hparams("adam", RACE_HPARAMS))
     expected = numpy.stack([lr / numpy.sqrt(t["n_hat"] + RACE_HPARAMS["eps"]) for t in traces])
     assert numpy.allclose(sizes, expected, rtol=1e-9)
     with pytest.raises(ValueError, match="not adaptive"):
