@@ -22,7 +22,7 @@ import json
 import os
 from concurrent.futures import ProcessPoolExecutor
 
-from .. import schedules
+from .. import rules, schedules
 from . import configs, runner, tasks
 
 _DATA: dict = {}  # per process: (experiment, config) → its DataCache, so a worker loads each data set once
@@ -35,14 +35,21 @@ def spec(common: dict, rule: str, lr: float, seed: int, purpose: str, epochs: in
             "epochs": common["cfg"]["epochs"] if epochs is None else epochs}
 
 
-def optimizer_hparams(settings: dict) -> dict:
-    """The rules' shared hyper-parameters under ``settings``: the paper's, overridden; ``schedule_timescale``
-    T becomes the warming schedule with that time scale, ``partial(schedules.warming, mu=μ, timescale=T)``."""
+def optimizer_hparams(rule: str, settings: dict) -> dict:
+    """What ``rule`` reads of the shared hyper-parameters under ``settings``: the paper's (each rule takes the
+    ones it reads, :func:`nadam_ref.rules.select_hparams`), overridden by ``settings``, every one of which the
+    rule must read (ValueError naming the rest). ``schedule_timescale`` T becomes the warming schedule with that
+    time scale, ``partial(schedules.warming, mu=μ, timescale=T)``."""
     hparams = {**configs.PAPER_SETTINGS, **settings}
     timescale = hparams.pop("schedule_timescale", None)
     if timescale is not None:
         hparams["schedule"] = functools.partial(schedules.warming, mu=hparams["mu"], timescale=timescale)
-    return hparams
+    read = rules.select_hparams(rule, hparams)
+    unread = sorted(k for k in settings if (k if k != "schedule_timescale" else "schedule") not in read)
+    if unread:
+        raise ValueError(f"rule {rule!r} does not read the setting(s) {', '.join(unread)}; leave it out of "
+                         "--rules or drop the setting")
+    return read
 
 
 def run_spec(s: dict, progress: bool = False, after_epoch=None) -> dict:
@@ -70,7 +77,7 @@ def run_spec(s: dict, progress: bool = False, after_epoch=None) -> dict:
         folder,
         epochs=s["epochs"],
         lr_at=lambda epoch: s["lr"] * configs.lr_factor(cfg, epoch),
-        hparams=optimizer_hparams(s["settings"]),
+        hparams=optimizer_hparams(s["rule"], s["settings"]),
         clip_norm=cfg.get("clip_norm"),
         impl=cfg.get("impl", "reference"),
         progress=progress,

@@ -78,10 +78,16 @@ def test_settings_reach_the_optimizer_and_the_checkpoint_identity(linreg, tmp_pa
 
 
 def test_schedule_timescale_is_the_warming_schedule_rescaled():
-    hp = parallel.optimizer_hparams({"schedule_timescale": 25})
+    hp = parallel.optimizer_hparams("nadam", {"schedule_timescale": 25})
     assert isinstance(hp["schedule"], functools.partial) and "schedule_timescale" not in hp
     assert hp["schedule"](25) == pytest.approx(schedules.warming(250))
-    assert parallel.optimizer_hparams({}) == configs.PAPER_SETTINGS
+    # each rule takes the paper's settings it reads; a setting given explicitly must be read
+    assert parallel.optimizer_hparams("gd", {}) == {}
+    assert parallel.optimizer_hparams("rmsprop", {})["bias_correction"] is True
+    with pytest.raises(ValueError, match="'gd' does not read the setting.*eps"):
+        parallel.optimizer_hparams("gd", {"eps": 1e-4})
+    with pytest.raises(ValueError, match="'rmsprop' does not read the setting.*schedule_timescale"):
+        parallel.optimizer_hparams("rmsprop", {"schedule_timescale": 25})
 
 
 @pytest.mark.parametrize("settings, message", [
