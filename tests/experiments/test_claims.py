@@ -95,3 +95,21 @@ def test_claims_markdown_prints_differences_interval_and_test():
     assert "95 % t interval [" in text and "paired t = " in text and "differences A−B per seed [0: " in text
     assert text.count("\n- **") == 17
     assert "Summary: 15 supported, 2 not tested." in text
+
+
+def test_ablation_table_pairs_adam_and_nadam_in_each_reading(tmp_path, capsys):
+    from nadam_ref.experiments import ablation
+
+    folders = []
+    for name, settings, shift in (("printed", {}, 0.0), ("mu", {"m_decay": "scheduled"}, 20.0)):
+        results = fake_results(paper_like(3, {("lstm", "nadam"): shift}), extras())
+        results["settings"] = settings
+        results["experiments"]["lstm"]["config"] = {"epochs": 3}
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "results.json").write_text(__import__("json").dumps(results))
+        folders.append(str(tmp_path / name))
+    assert ablation.main(["lstm", *folders]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[2].startswith("| as printed") and table[2].endswith("| supported |")
+    assert table[3].startswith("| m decays with μ_t for both") and table[3].endswith("| not supported |")
+    assert "95 % t interval" in table[0]
