@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 
 
-def provenance() -> dict:
+@functools.lru_cache(maxsize=1)
+def _provenance() -> dict:
     """The code and threads that produce a result: the git commit of the package's checkout (None outside
     one; ``git_dirty`` when it has uncommitted changes) and the thread-count variables of the BLAS/OpenMP
     libraries, as set (None: the library's default)."""
@@ -23,3 +25,9 @@ def provenance() -> dict:
     status = git("status", "--porcelain", "--untracked-files=no")
     return {"git_commit": git("rev-parse", "HEAD"), "git_dirty": bool(status) if status is not None else None,
             "threads": threads}
+
+
+def provenance() -> dict:
+    """:func:`_provenance` as first read in this process (reproduce reads it when it starts), so a commit made
+    while a long run goes on is not credited with its numbers."""
+    return dict(_provenance())
