@@ -118,7 +118,7 @@ def table_markdown(results: dict) -> str:
         lines += ["", f"η: {lrs}."]
         if "dataset" in exp:
             d = exp["dataset"]
-            lines.append(f"Data: **{d['name']}** ({d['source']}; {d['path']}), SHA-256 `{d['sha256']}` "
+            lines.append(f"Data: {d['name']} ({d['source']}; {d['path']}), SHA-256 `{d['sha256']}` "
                          "(of the sorted file digests in results.json).")
         if name == "word2vec":
             lines += _word2vec_meaning(exp)
