@@ -129,3 +129,10 @@ def test_tune_refine_searches_around_the_given_learning_rates(linreg, tmp_path):
     assert {0.00562, 0.01, 0.0178} <= set(lrs)
     assert all(abs(round(4 * __import__("math").log10(lr / 0.01)) - 4 * __import__("math").log10(lr / 0.01))
                < 0.01 for lr in lrs)
+
+
+def test_each_run_records_the_code_that_trained_it(linreg, tmp_path):
+    results = reproduce.reproduce(["linreg"], "smoke", rules=["adam"], out=str(tmp_path), **QUIET)
+    run = results["experiments"]["linreg"]["rules"]["adam"]["runs"][0]
+    assert set(run["trained_by"]) == {"git_commit", "git_dirty", "threads"}
+    assert run["trained_by"] == {k: results["versions"][k] for k in ("git_commit", "git_dirty", "threads")}
