@@ -1,6 +1,6 @@
 # Each target creates .venv and installs only what it needs (see pyproject.toml for the extras):
 #   make demo, make lab      the core and the notebooks extra (no torch, jax, keras or CuPy)
-#   make test                everything: dev, gpu, notebooks, crosscheck, peers
+#   make test                everything: dev, gpu, notebooks, crosscheck, peers, dask
 #   make book                the test set plus the book extra
 # A stamp per extra set (.venv/.installed-<extras>) records what is installed; pyproject.toml changes redo it.
 PYTHON ?= python3
@@ -11,7 +11,7 @@ LAB_PORT ?= 8888
 LIGHT  := notebooks
 # peers (tf.keras 2, timm, pytorch-optimizer, Paddle; ≈2.8 GB, ≈2.6 min to install) keeps make test within 20 min
 # from a fresh clone (nadam_ref/crosscheck/README.md, "Installation"); FULL=dev,gpu,notebooks,crosscheck drops it.
-FULL   ?= dev,gpu,notebooks,crosscheck,peers
+FULL   ?= dev,gpu,notebooks,crosscheck,peers,dask
 
 .PHONY: help venv test demo lint book book-check lab bench clean
 

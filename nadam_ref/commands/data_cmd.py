@@ -35,8 +35,9 @@ def run(args) -> int:
         print(f"  {f['path']}  ({f['bytes']:,} bytes)")
     print(f"download cache: {report['cache_dir']}  (set NADAM_REF_DATA to move it)")
     for name, d in report["downloads"].items():
-        state = "complete" if d["complete"] else (f"partial: {', '.join(d['present'])}" if d["present"]
-                                                  else "not downloaded")
+        state = "complete" if d["complete"] else (
+            f"NOT {name}: checksums differ for {', '.join(d['mismatched'])}" if d["mismatched"]
+            else f"partial: {', '.join(d['present'])}" if d["present"] else "not downloaded")
         print(f"  {name:<6} {state:<16} {d['dir']}")
     fashion = report["fashion_mnist"]
     print(f"Fashion-MNIST (Debian dataset-fashion-mnist): "

@@ -3,6 +3,7 @@ curves.
 
     nadam-ref reproduce --experiment mnist|lstm|word2vec|all --scale smoke|class|paper
                         [--rules nadam adam ...] [--seeds K] [--out DIR] [--fresh] [--tune] [--quiet]
+                        [--jobs N | --scheduler ADDRESS] [--data-dir DIR] [--set NAME=VALUE ...] [--epochs E]
 
 Stop it at any time (Ctrl-C, a kill); the same command resumes after the last finished epoch of each rule.
 See ``nadam_ref/experiments/README.md``.
@@ -55,7 +56,23 @@ def add_arguments(parser):
         default="fast",
         help="the CNN's layers: fast (default; the same numbers) or the readable ones the notebooks show",
     )
+    parser.add_argument("--tune-refine", action="store_true",
+                        help="like --tune, but only a 10^(1/4) grid around the committed η (cheaper)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="run N (experiment, rule, seed) runs at once in N processes (same results as 1)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="send the runs to a Dask distributed scheduler (needs the 'dask' extra; its workers "
+                             "must see --out)")
+    parser.add_argument("--data-dir", default=None, metavar="DIR",
+                        help="other data: an IDX folder for mnist (e.g. Fashion-MNIST), a plain-text file or "
+                             "folder for lstm/word2vec (e.g. the King James Bible)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="settings",
+                        help="override a shared hyper-parameter for every rule (an ablation), e.g. eps=1e-4, "
+                             "eps_placement=outside, m_decay=scheduled, schedule_timescale=25; repeatable")
+    parser.add_argument("--epochs", type=int, default=None, help="override the scale's number of epochs")
+    parser.add_argument("--learning-rates", default=None, metavar="FILE",
+                        help="take η from FILE (a run's tuning.json) instead of the committed learning_rates.json")
 
 
 def run(args) -> int:
@@ -66,8 +83,11 @@ def run(args) -> int:
     out = args.out or f"runs/reproduce-{args.scale}"
     try:
         configs.check_request(experiments, args.scale, args.rules, args.seeds)
+        settings = configs.check_settings(dict(_setting(text) for text in args.settings))
     except ValueError as e:
         raise CLIError(str(e)) from None
+    if args.jobs > 1 and args.scheduler:
+        raise CLIError("give --jobs or --scheduler, not both (the scheduler's workers set the parallelism)")
     try:
         check_writable(out)
     except OSError as e:
@@ -81,13 +101,21 @@ def run(args) -> int:
             seeds=args.seeds,
             out=out,
             fresh=args.fresh,
-            tune=args.tune,
+            tune="refine" if args.tune_refine else args.tune,
             impl=args.impl,
             layers=args.layers,
-            progress=not args.quiet,
+            progress=not args.quiet and args.jobs == 1 and not args.scheduler,
+            jobs=args.jobs,
+            scheduler=args.scheduler,
+            data_dir=args.data_dir,
+            settings=settings,
+            epochs=args.epochs,
+            learning_rates=args.learning_rates,
             log=(lambda *_: None) if args.quiet else _log,
         )
-    except (CheckpointMismatchError, DataError) as e:  # a data error names its file
+    except (CheckpointMismatchError, DataError, ImportError) as e:  # a data error names its file
+        raise CLIError(str(e)) from None
+    except (ValueError, TypeError, KeyError) as e:  # a setting a rule refuses, a bad --jobs, --epochs, η file
         raise CLIError(str(e)) from None
     except PermissionError as e:
         raise CLIError(f"cannot write the outputs in {out!r}: {e}") from None
@@ -101,6 +129,17 @@ def run(args) -> int:
     )
     print(open(f"{out}/table.md", encoding="utf-8").read())
     return 0
+
+
+def _setting(text: str):
+    """``NAME=VALUE`` → (name, value), the value a number when it reads as one."""
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise ValueError(f"--set {text!r}; expected NAME=VALUE, e.g. eps=1e-4")
+    try:
+        return name, float(value)
+    except ValueError:
+        return name, value
 
 
 def _log(message: str) -> None:

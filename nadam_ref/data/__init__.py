@@ -38,8 +38,12 @@ def info() -> dict:
     downloads = {}
     for name, files in SOURCES.items():
         present = [f.name for f in files if (cache / name / f.name).is_file()]
-        downloads[name] = {"dir": str(cache / name), "present": present,
-                           "complete": len(present) == len(files)}
+        # complete = every file there *with its checksum*: other data under the same names (Fashion-MNIST's
+        # files are named like MNIST's) is not this data set
+        mismatched = [f.name for f in files if f.name in present
+                      and file_digest(cache / name / f.name, f.algorithm) != f.digest]
+        downloads[name] = {"dir": str(cache / name), "present": present, "mismatched": mismatched,
+                           "complete": len(present) == len(files) and not mismatched}
     fashion = sorted(p.name for p in Path(FASHION_MNIST).glob("*.gz")) if Path(FASHION_MNIST).is_dir() else []
     return {"shipped": shipped, "cache_dir": str(cache), "downloads": downloads,
             "fashion_mnist": {"dir": str(FASHION_MNIST), "files": fashion}}

@@ -9,6 +9,8 @@ Corpora (:func:`load_corpus`):
 * ``ptb``: Mikolov's Penn Treebank files ``ptb.{train,valid,test}.txt`` (already lower-cased, 10k words,
   ``<unk>`` applied); every line ends with ``<eos>``, as in Zaremba's reader.
 * ``text8``: one line of 17M words (``nadam-ref data download text8``); split 90/5/5 like Tiny Shakespeare.
+* ``text``: any plain-text file (or a folder holding exactly one ``*.txt``), read like Tiny Shakespeare, e.g. the
+  King James Bible from Debian's ``bible-kjv`` (``bible -l100000 gen1:1-rev22:21 > kjv.txt``: one verse a line).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from ._files import SHIPPED, DataError, cache_dir, read_utf8, require_dir
 UNK, EOS = "<unk>", "<eos>"
 WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")
 SPLIT_FRACTIONS = (0.90, 0.05, 0.05)
-CORPORA = ("tinyshakespeare", "ptb", "text8")
+CORPORA = ("tinyshakespeare", "ptb", "text8", "text")
 
 
 class EmptyCorpusError(DataError):
@@ -122,6 +124,10 @@ def load_corpus(name: str = "tinyshakespeare", directory=None, vocab_size: int |
         folder = require_dir(cache_dir() / "text8" if directory is None else directory, "text8")
         parts = split_by_position(_read_text(folder / "text8").split())
         default_size = 50000
+    elif name == "text":
+        folder = plain_text_file(directory)
+        parts = split_by_position(tokenize(_read_text(folder), eos=True))
+        default_size = 10000
     else:
         raise ValueError(f"unknown corpus {name!r}; expected one of {CORPORA}")
     for split, tokens in zip(("train", "valid", "test"), parts, strict=True):
@@ -129,6 +135,21 @@ def load_corpus(name: str = "tinyshakespeare", directory=None, vocab_size: int |
             raise EmptyCorpusError(f"corpus {name!r} in {folder}: the {split} split holds no words")
     vocab = build_vocab(parts[0], vocab_size or default_size)
     return Corpus(name, *(vocab.encode(p) for p in parts), vocab)
+
+
+def plain_text_file(path) -> Path:
+    """The corpus file of ``corpus="text"``: ``path`` itself, or the one ``*.txt`` file in the folder ``path``."""
+    if path is None:
+        raise ValueError("corpus 'text' needs a plain-text file or a folder holding one *.txt file; got none")
+    path = Path(path).expanduser()
+    if path.is_dir():
+        found = sorted(path.glob("*.txt"))
+        if len(found) != 1:
+            raise FileNotFoundError(f"{path}: expected exactly one *.txt corpus file, found {len(found)}")
+        return found[0]
+    if not path.is_file():
+        raise FileNotFoundError(f"corpus file not found: {path}")
+    return path
 
 
 def _read_text(path: Path) -> str:

@@ -52,6 +52,12 @@ LR_CENTRES = {
 #: scale; while the best lies on an edge of what was tried, the search steps on outward (at most
 #: MAX_TUNE_EXTENSIONS).
 TUNE_FACTORS = (0.1, 0.316, 1.0, 3.16, 10.0)
+#: The seed of every tuning run. Reported runs use seeds 0 … K−1 with K below it, so η is never chosen by a
+#: seed whose result is reported.
+TUNE_SEED = 1000
+#: What ``settings`` (an ablation) may override, for every rule: the shared hyper-parameters of Section 4,
+#: the rules' options, and the warming schedule's time scale (250 steps in the paper).
+SETTING_NAMES = ("mu", "nu", "eps", "eps_placement", "m_decay", "schedule", "schedule_timescale")
 CLASS_TUNE_FACTORS = TUNE_FACTORS[1:4]
 MAX_TUNE_EXTENSIONS = 2
 
@@ -70,18 +76,18 @@ _CONFIGS = {
             "batch_size": 50,
             "epochs": 2,
             "lr_decay": 0.9,
-            "tune": {"epochs": 1, "factors": [1.0, 10.0]},
+            "tune": {"epochs": 1, "factors": [1.0, 10.0], "refine": True},
         },
         "class": {
             "model": "class",
             "data": "shipped",
-            "train_examples": 6000,
-            "valid_examples": 1000,
-            "test_examples": 1000,
+            "train_examples": None,  # all 8,000 of the shipped split
+            "valid_examples": None,
+            "test_examples": None,
             "batch_size": 50,
             "epochs": 3,
             "lr_decay": 0.9,
-            "tune": {"epochs": 1, "factors": list(CLASS_TUNE_FACTORS)},
+            "tune": {"epochs": 1, "factors": list(CLASS_TUNE_FACTORS), "refine": True},
         },
         "paper": {
             "model": "paper",
@@ -92,7 +98,7 @@ _CONFIGS = {
             "batch_size": 64,  # TensorFlow's convolutional.py
             "epochs": 20,
             "lr_decay": 0.9,
-            "tune": {"epochs": 2, "factors": list(TUNE_FACTORS)},
+            "tune": {"epochs": 2, "factors": list(TUNE_FACTORS), "refine": True},
         },
     },
     "lstm": {
@@ -110,13 +116,13 @@ _CONFIGS = {
             "clip_norm": 0.25,
             "decay_after": 1,
             "lr_decay": 0.5,
-            "tune": {"epochs": 1, "factors": [1.0, 10.0]},
+            "tune": {"epochs": 1, "factors": [1.0, 10.0], "refine": True},
         },
         "class": {
             "model": "class",
             "corpus": "tinyshakespeare",
             "vocab_size": 3000,
-            "train_tokens": 150000,
+            "train_tokens": None,  # all of Tiny Shakespeare's training split
             "valid_tokens": None,
             "test_tokens": None,
             "batch_size": 20,
@@ -127,7 +133,7 @@ _CONFIGS = {
             "lr_decay": 0.5,
             # five η a rule: after one epoch the validation perplexity over η has two dips, and three
             # points plus the edge walk can settle in the worse one (Nadam did, at 3e-4)
-            "tune": {"epochs": 1, "factors": list(TUNE_FACTORS)},
+            "tune": {"epochs": 1, "factors": list(TUNE_FACTORS), "refine": True},
         },
         "paper": {
             "model": "paper",
@@ -142,7 +148,7 @@ _CONFIGS = {
             "clip_norm": 0.25,
             "decay_after": 4,
             "lr_decay": 0.5,
-            "tune": {"epochs": 2, "factors": list(TUNE_FACTORS)},
+            "tune": {"epochs": 2, "factors": list(TUNE_FACTORS), "refine": True},
         },
     },
     "word2vec": {
@@ -156,7 +162,7 @@ _CONFIGS = {
             "batch_size": 128,
             "batches_per_epoch": 20,
             "epochs": 2,
-            "tune": {"epochs": 1, "factors": [1.0, 10.0]},
+            "tune": {"epochs": 1, "factors": [1.0, 10.0], "refine": True},
         },
         "class": {
             "model": "class",
@@ -167,7 +173,7 @@ _CONFIGS = {
             "batch_size": 128,
             "batches_per_epoch": 1000,
             "epochs": 3,
-            "tune": {"epochs": 1, "factors": list(CLASS_TUNE_FACTORS)},
+            "tune": {"epochs": 1, "factors": list(CLASS_TUNE_FACTORS), "refine": True},
         },
         "paper": {
             "model": "paper",
@@ -178,7 +184,7 @@ _CONFIGS = {
             "batch_size": 128,
             "batches_per_epoch": None,
             "epochs": 1,
-            "tune": {"epochs": 1, "factors": list(TUNE_FACTORS)},
+            "tune": {"epochs": 1, "factors": list(TUNE_FACTORS), "refine": True},
         },
     },
 }
@@ -201,8 +207,29 @@ def check_request(experiments, scale, rules, seeds) -> None:
             )
     if not experiments or not rules:
         raise ValueError("nothing to run: give at least one experiment and one rule")
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise ValueError(f"seeds={seeds!r}; expected an integer >= 1")
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= TUNE_SEED:
+        raise ValueError(f"seeds={seeds!r}; expected an integer from 1 to {TUNE_SEED} (seed {TUNE_SEED} tunes η)")
+
+
+def check_settings(settings: dict) -> dict:
+    """``settings`` as plain values; ValueError naming a name not in :data:`SETTING_NAMES` or a bad time scale.
+    Whether a rule reads a setting is the rule's to say (the optimizer refuses one it does not read)."""
+    unknown = sorted(set(settings) - set(SETTING_NAMES))
+    if unknown:
+        raise ValueError(f"unknown setting(s) {unknown}; expected some of {', '.join(SETTING_NAMES)}")
+    timescale = settings.get("schedule_timescale")
+    if timescale is not None and not (isinstance(timescale, (int, float)) and timescale > 0):
+        raise ValueError(f"schedule_timescale={timescale!r}; expected a number of steps > 0")
+    if timescale is not None and settings.get("schedule", "paper") != "paper":
+        raise ValueError("schedule_timescale rescales the paper's warming schedule; it cannot go with "
+                         f"schedule={settings['schedule']!r}")
+    return dict(settings)
+
+
+def check_epochs(epochs) -> int:
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs={epochs!r}; expected an integer >= 1")
+    return epochs
 
 
 def get(experiment: str, scale: str) -> dict:
@@ -226,9 +253,14 @@ def lr_factor(cfg: dict, epoch: int) -> float:
     return decay ** max(0, epoch + 1 - cfg.get("decay_after", 1))
 
 
-def learning_rates(experiment: str, rules=PAPER_RULES) -> dict:
-    """The committed η per rule for ``experiment`` (from ``learning_rates.json``)."""
-    chosen = _committed()["chosen"][experiment]
+def learning_rates(experiment: str, rules=PAPER_RULES, path=None) -> dict:
+    """The committed η per rule for ``experiment`` (from ``learning_rates.json``), or from ``path``, a file in
+    the same format (a run's ``tuning.json``). KeyError naming what is missing."""
+    document = _committed() if path is None else json.loads(open(path, encoding="utf-8").read())
+    chosen = document["chosen"].get(experiment, {})
+    missing = [rule for rule in rules if rule not in chosen]
+    if missing:
+        raise KeyError(f"{path or 'learning_rates.json'} has no η for {experiment} {', '.join(missing)}")
     return {rule: float(chosen[rule]) for rule in rules}
 
 

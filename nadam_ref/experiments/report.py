@@ -4,7 +4,7 @@ curves.
 * :func:`summarize` — mean ± std over seeds of each rule's final metrics;
 * :func:`table_markdown` — the paper's 3×3 layout (GD Mom NAG / RMS Adam Nadam / Maxa A-max N-max), this run
   beside the paper's own numbers (``paper_results.json``), the best of each in bold;
-* :func:`claims_markdown` — the paper's qualitative claims, each marked supported or not by this run;
+* :func:`claims_markdown` — the paper's qualitative claims with paired verdicts (:mod:`.claims`);
 * :func:`plot_curves` — learning curves of every rule, like the paper's Figures 1–3.
 """
 
@@ -17,6 +17,7 @@ from importlib import resources
 
 from .._io import atomic_file
 from ..rules import PAPER_RULES
+from . import claims as _claims
 
 #: The paper's 3×3 layout: rows = denominator (none, L2, L∞), columns = momentum (none, classical, Nesterov).
 GRID = (("gd", "momentum", "nag"), ("rmsprop", "adam", "nadam"), ("maxaprop", "adamax", "nadamax"))
@@ -115,6 +116,12 @@ def table_markdown(results: dict) -> str:
             lines.append("| " + " | ".join(cells) + " |")
         lrs = ", ".join(f"{SHORT[r]} {exp['rules'][r]['lr']:.3g}" for r in PAPER_RULES if r in exp["rules"])
         lines += ["", f"η: {lrs}."]
+        if "dataset" in exp:
+            d = exp["dataset"]
+            lines.append(f"Data: {d['name']} ({d['source']}; {d['path']}), SHA-256 `{d['sha256']}` "
+                         "(of the sorted file digests in results.json).")
+        if name == "word2vec":
+            lines += _word2vec_meaning(exp)
         unstable = [f"{SHORT[rule]} (seed {seed}: {first:.3g} → {last:.3g})"
                     for rule, seed, first, last in _growing_losses(exp)]
         if unstable:
@@ -122,6 +129,25 @@ def table_markdown(results: dict) -> str:
                          "NaN appeared: " + ", ".join(unstable) + ".")
         lines.append("")
     return "\n".join(lines)
+
+
+def _word2vec_meaning(exp) -> list[str]:
+    """What the analogy metric means: per rule, the metric beside its shuffled-answer baseline, the top-1
+    accuracy and the questions covered (test half; means over finished seeds)."""
+    rows = []
+    for rule, info in exp["rules"].items():
+        finished = [r["epochs"][-1]["test"] for r in info["runs"] if r["status"] == "finished" and r["epochs"]]
+        if not finished or "analogy_shuffled" not in finished[0]:
+            continue
+        mean = {k: statistics.fmean(t[k] for t in finished) for k in ("analogy", "analogy_shuffled", "top1")}
+        rows.append(f"| {SHORT[rule]} | {mean['analogy']:.4f} | {mean['analogy_shuffled']:.4f} | "
+                    f"{mean['top1']:.3f} | {finished[0]['questions_used']} ({finished[0]['coverage']:.1%}) |")
+    if not rows:
+        return []
+    return ["", "What the word2vec metric means (test half; lower distance is better; a distance not below the "
+            "shuffled-answer baseline measures nothing about analogies, and its claims get no verdict):", "",
+            "| rule | analogy distance | shuffled-answer baseline | top-1 accuracy | questions covered |",
+            "|---|---|---|---|---|", *rows]
 
 
 def _growing_losses(exp):
@@ -148,135 +174,10 @@ def _bold(text: str, on: bool) -> str:
     return f"**{text}**" if on else text
 
 
-# -- claims ----------------------------------------------------------------------------------------------
+# -- claims (the verdicts live in claims.py) ---------------------------------------------------------------
 
-
-def _means(results, experiment) -> dict | None:
-    exp = results["experiments"].get(experiment)
-    if exp is None:
-        return None
-    return {
-        rule: (info["summary"]["test"]["mean"], info["summary"]["test"]["std"])
-        for rule, info in exp["rules"].items()
-    }
-
-
-def _best_claim(means, rule, label, metric):
-    if means is None:
-        return "not tested", f"the {label} experiment was not run"
-    if rule not in means or means[rule][0] is None:
-        return "not tested", f"{SHORT[rule]} has no finished run"
-    others = {r: v for r, (v, _) in means.items() if r != rule and v is not None}
-    if not others:
-        return "not tested", "no other rule finished"
-    runner_up = min(others, key=others.get)
-    mine, std = means[rule]
-    margin = others[runner_up] - mine
-    noise = _noise_note(margin, std, means[runner_up][1])
-    if margin > 0:
-        return "supported", (
-            f"{SHORT[rule]} {_fmt(mine)} vs the next best, {SHORT[runner_up]} "
-            f"{_fmt(others[runner_up])} ({metric}){noise}"
-        )
-    best = min({**others, rule: mine}, key={**others, rule: mine}.get)
-    return "not supported", (
-        f"{SHORT[rule]} {_fmt(mine)}, but {SHORT[best]} is best with {_fmt(others[best])} ({metric})"
-    )
-
-
-def _pair_claim(means, better, worse, label, metric):
-    if means is None:
-        return "not tested", f"the {label} experiment was not run"
-    missing = [SHORT[r] for r in (better, worse) if r not in means or means[r][0] is None]
-    if missing:
-        return "not tested", f"no finished run of {', '.join(missing)}"
-    (a, sa), (b, sb) = means[better], means[worse]
-    verdict = "supported" if a < b else "not supported"
-    return (
-        verdict,
-        f"{SHORT[better]} {_fmt(a)} vs {SHORT[worse]} {_fmt(b)} ({metric}){_noise_note(b - a, sa, sb)}",
-    )
-
-
-ONE_SEED = "; one seed, so the margin's noise is unknown (try --seeds 3)"
-
-
-def _noise_note(margin, std_a, std_b) -> str:
-    stds = [s for s in (std_a, std_b) if s is not None]
-    if not stds:
-        return ONE_SEED
-    size = "larger" if abs(margin) > max(stds) else "not larger"
-    return f"; the margin {_fmt(abs(margin), 2)} is {size} than the seed-to-seed std ({_fmt(max(stds), 2)})"
-
-
-def claims(results: dict) -> list[dict]:
-    """The paper's qualitative claims, each with a verdict (supported / not supported / not tested) and
-    evidence."""
-    w2v, mnist, lstm = (_means(results, e) for e in ("word2vec", "mnist", "lstm"))
-    out = []
-
-    def add(text, where, verdict_evidence):
-        out.append(
-            {"claim": text, "paper": where, "verdict": verdict_evidence[0], "evidence": verdict_evidence[1]}
-        )
-
-    add(
-        "Nadam gives the best word vectors on word2vec",
-        "Section 4.1, Figure 1",
-        _best_claim(w2v, "nadam", "word2vec", "test analogy distance"),
-    )
-    if w2v is None:
-        pair = ("not tested", "the word2vec experiment was not run")
-    else:
-        checks = [
-            _pair_claim(w2v, nesterov, classical, "word2vec", "test analogy distance")
-            for nesterov, classical in (("nag", "momentum"), ("nadam", "adam"), ("nadamax", "adamax"))
-        ]
-        wins = sum(v == "supported" for v, _ in checks)
-        if any(v == "not tested" for v, _ in checks):
-            verdict = "not tested"
-        else:
-            verdict = {3: "supported", 0: "not supported"}.get(wins, f"partly supported ({wins} of 3 pairs)")
-        evidence = "; ".join(e for _, e in checks)
-        if evidence.count(ONE_SEED) > 1:  # say it once, at the end
-            evidence = evidence.replace(ONE_SEED, "") + ONE_SEED
-        pair = (verdict, evidence)
-    add(
-        "The NAG-based rules beat their classical-momentum counterparts on word2vec "
-        "(NAG > Mom, Nadam > Adam, N-max > A-max)",
-        "Section 4.1 and 5",
-        pair,
-    )
-    add(
-        "RMSProp gives the lowest test loss on MNIST",
-        "Section 4.2, Figure 2",
-        _best_claim(mnist, "rmsprop", "MNIST", "test loss"),
-    )
-    add(
-        "Classical momentum gives the best LSTM language model",
-        "Section 4.3, Figure 3",
-        _best_claim(lstm, "momentum", "LSTM", "test perplexity"),
-    )
-    add(
-        "Nadam beats Adam on the LSTM language model",
-        "Section 4.3, Figure 3",
-        _pair_claim(lstm, "nadam", "adam", "LSTM", "test perplexity"),
-    )
-    return out
-
-
-def claims_markdown(results: dict) -> str:
-    lines = [
-        f"# The paper's claims, checked by this run (scale `{results['scale']}`, seeds {results['seeds']})",
-        "",
-        "Verdicts compare the mean test metric after the last epoch. At `smoke` and `class` scale the "
-        "models, data and training are far smaller than the paper's, so a verdict here is evidence about "
-        "this setting, not a ruling on the paper.",
-        "",
-    ]
-    for c in claims(results):
-        lines += [f"- **{c['verdict']}** — {c['claim']} ({c['paper']}). {c['evidence']}."]
-    return "\n".join(lines) + "\n"
+claims = _claims.claims
+claims_markdown = _claims.claims_markdown
 
 
 # -- curves ----------------------------------------------------------------------------------------------
@@ -333,6 +234,39 @@ def plot_curves(results: dict, path: str) -> None:
         "colour: denominator none/L2/L∞; line: momentum none (dotted) / classical (dashed) / Nesterov (solid)",
         fontsize=10,
     )
+    fig.tight_layout()
+    with atomic_file(path, "wb") as f:
+        fig.savefig(f, format="png", dpi=110)
+    plt.close(fig)
+
+
+def plot_sensitivity(details: dict, name: str, path: str) -> None:
+    """The η-sensitivity curves of one experiment's ``--tune``: validation metric against η, one line per
+    rule (colour and line style as in :func:`plot_curves`); a diverged η is marked at the top."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    for i, row in enumerate(GRID):
+        for j, rule in enumerate(row):
+            if rule not in details["rules"]:
+                continue
+            points = [(c["lr"], c["valid"]) for c in details["rules"][rule]["candidates"]
+                      if math.isfinite(c["valid"])]
+            if points:
+                ax.plot(*zip(*points, strict=True), marker="o", markersize=3, color=_COLOURS[i],
+                        linestyle=_STYLES[j], label=SHORT[rule])
+    ax.set_xscale("log")
+    ax.set_xlabel("η")
+    ax.set_ylabel(details["metric"])
+    ax.grid(alpha=0.3)
+    if _spans_decades(ax):
+        ax.set_yscale("log")
+    ax.legend(fontsize=8, ncol=3)
+    ax.set_title(f"{TITLES.get(name, name)}: η sensitivity after {details['epochs']} epoch(s), "
+                 f"seed {details.get('seed')}", fontsize=9)
     fig.tight_layout()
     with atomic_file(path, "wb") as f:
         fig.savefig(f, format="png", dpi=110)

@@ -8,6 +8,7 @@ The output folder holds::
     curves.png       learning curves of every rule (report.plot_curves)
     tuning.json      with --tune: every η tried and its validation score, and the η chosen, in the format
                      of the package's learning_rates.json (copy it there to make the choice the default)
+    sensitivity-EXPERIMENT.png   with --tune: the validation metric against η, one curve per rule
     checkpoints/     EXPERIMENT/RULE/seedS/ (and tuning/...): one resumable checkpoint per run
 
 ``results.json`` is rewritten (atomically) after every run, so an interrupted reproduction leaves a valid file
@@ -17,7 +18,7 @@ one (only the measured ``wall_s`` times differ).
 
 from __future__ import annotations
 
-import math
+import json
 import os
 import platform
 import shutil
@@ -27,7 +28,7 @@ from .. import __version__, backend
 from .._io import atomic_write_json, atomic_write_text, check_writable
 from ..fused import check_impl
 from ..rules import PAPER_RULES
-from . import configs, report, runner, tasks
+from . import configs, datasets, parallel, provenance, report, tasks, tuning
 
 RESULTS_FORMAT = "nadam_ref.reproduce_results/1"
 
@@ -40,25 +41,44 @@ def reproduce(
     seeds: int = 1,
     out: str = "runs/reproduce",
     fresh: bool = False,
-    tune: bool = False,
+    tune: bool | str = False,
     impl: str = "reference",
     layers: str = "fast",
     progress: bool = True,
     after_epoch=None,
     log=print,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    data_dir=None,
+    settings: dict | None = None,
+    epochs: int | None = None,
+    learning_rates=None,
 ) -> dict:
     """Run ``experiments`` × ``rules`` × seeds ``0 … seeds-1`` at ``scale`` into ``out``; return the results
     dict.
 
     ``fresh`` deletes this reproduction's checkpoints first; ``tune`` chooses η per rule on the validation set
-    (see :func:`tune_learning_rates`) before the runs, instead of the committed values. ``after_epoch(epoch)``
-    is passed to :func:`runner.train_run`. ``impl`` is the optimizer's implementation, ``"reference"`` (the
-    rules as their boxes) or ``"fused"`` (:mod:`nadam_ref.fused`, the same numbers to 1e-6 in float32, faster);
-    it is part of each run's configuration, so a checkpoint of one is never resumed as the other. ``layers`` is
-    the CNN's layer functions (:data:`configs.LAYERS`), part of the configuration in the same way.
+    (:func:`tuning.tune_learning_rates`, on seeds disjoint from the reported ones) before the runs, instead of
+    the committed values; ``tune="refine"`` searches only a quarter-decade grid around the committed values.
+    ``after_epoch(epoch)`` is passed to :func:`runner.train_run` (in this process only).
+    ``impl`` is the optimizer's implementation, ``"reference"`` (the rules as their boxes) or ``"fused"``
+    (:mod:`nadam_ref.fused`, the same numbers to 1e-6 in float32, faster); it is part of each run's
+    configuration, so a checkpoint of one is never resumed as the other. ``layers`` is the CNN's layer functions
+    (:data:`configs.LAYERS`), part of the configuration in the same way.
+
+    ``jobs`` runs that many (experiment, rule, seed) runs at once in worker processes, ``scheduler`` sends them
+    to a Dask distributed scheduler at that address (:mod:`.parallel`); either way ``results.json`` is the same
+    as with ``jobs=1`` apart from the measured wall times. ``data_dir`` points every experiment at other data
+    (:func:`datasets.with_data_dir`). ``settings`` overrides the paper's shared hyper-parameters for every rule
+    (an ablation, :data:`configs.SETTING_NAMES`); ``epochs`` overrides the configured number of epochs;
+    ``learning_rates`` is a file in the format of ``learning_rates.json`` (a run's ``tuning.json``) to take η
+    from instead of the committed one.
     """
     experiments, rules = list(experiments), list(rules)
     configs.check_request(experiments, scale, rules, seeds)
+    settings = configs.check_settings(settings or {})
+    if after_epoch is not None and (jobs > 1 or scheduler):
+        raise ValueError("after_epoch runs in this process only; use jobs=1 and no scheduler")
     check_writable(out)
     if fresh:
         for folder in ("checkpoints", "tuning"):
@@ -69,149 +89,76 @@ def reproduce(
         "scale": scale,
         "seeds": seeds,
         "rules": rules,
+        "settings": settings,
         "backend": backend.backend_name(xp),
         "versions": versions(),
         "experiments": {},
         "wall_s": 0.0,
     }
     tuning_all = {}
-    for name in experiments:
-        cfg = {**configs.get(name, scale), "impl": check_impl(impl), "layers": _checked_layers(layers)}
-        data = tasks.DataCache(name, cfg)
-        if tune:
-            chosen, tuning_all[name] = tune_learning_rates(name, scale, cfg, rules, out, data, progress, log)
-            _write_json(os.path.join(out, "tuning.json"), learning_rates_document(tuning_all, scale))
-        else:
-            chosen = configs.learning_rates(name, rules)
-        exp = {
-            "config": cfg,
-            "metric": tasks.EXPERIMENTS[name].METRIC,
-            "learning_rates": chosen,
-            "lr_source": "--tune in this run (tuning.json)" if tune else "learning_rates.json",
-            "rules": {},
-        }
-        results["experiments"][name] = exp
-        for rule in rules:
-            runs = []
-            for seed in range(seeds):
-                record = _run(name, scale, cfg, rule, chosen[rule], seed, out, data, progress, after_epoch,
-                              purpose="result")
-                runs.append(record)
-                log(_describe(name, record))
-            exp["rules"][rule] = {
-                "lr": chosen[rule],
-                "runs": runs,
-                "summary": report.summarize(runs, exp["metric"]["name"]),
+    with parallel.executor(jobs, scheduler) as pool:
+        for name in experiments:
+            cfg = datasets.with_data_dir(name, {**configs.get(name, scale), "impl": check_impl(impl),
+                                                           "layers": _checked_layers(layers)}, data_dir)
+            if epochs is not None:
+                cfg["epochs"] = configs.check_epochs(epochs)
+            common = {"name": name, "scale": scale, "cfg": cfg, "out": out, "settings": settings}
+            if tune:
+                around = _learning_rates(name, rules, learning_rates) if tune == "refine" else None
+                chosen, tuning_all[name] = tuning.tune_learning_rates(common, rules, pool, progress, log, around)
+                _write_json(os.path.join(out, "tuning.json"),
+                            tuning.learning_rates_document(tuning_all, scale, _earlier_tuning(out, scale)))
+                report.plot_sensitivity(tuning_all[name], name, os.path.join(out, f"sensitivity-{name}.png"))
+            else:
+                chosen = _learning_rates(name, rules, learning_rates)
+            exp = {
+                "config": cfg,
+                "dataset": datasets.describe(name, cfg),
+                "metric": tasks.EXPERIMENTS[name].METRIC,
+                "learning_rates": chosen,
+                "lr_source": "--tune in this run (tuning.json)" if tune else (learning_rates or "learning_rates.json"),
+                "rules": {},
             }
-            results["wall_s"] = _total_wall(results)
-            _write_json(os.path.join(out, "results.json"), results)
+            results["experiments"][name] = exp
+            # seed-major: stopped at any point, the seeds done so far hold every rule (pairs for the verdicts)
+            specs = [parallel.spec(common, rule, chosen[rule], seed, "result")
+                     for seed in range(seeds) for rule in rules]
+            records = {}
+            for s, record in zip(specs, parallel.run_all(pool, specs, progress, after_epoch), strict=True):
+                records[s["rule"], s["seed"]] = record
+                log(_describe(name, record))
+            for rule in rules:
+                runs = [records[rule, seed] for seed in range(seeds)]
+                exp["rules"][rule] = {
+                    "lr": chosen[rule],
+                    "runs": runs,
+                    "summary": report.summarize(runs, exp["metric"]["name"]),
+                }
+                results["wall_s"] = _total_wall(results)
+                _write_json(os.path.join(out, "results.json"), results)
     write_outputs(results, out)
     return results
 
 
-def _run(name, scale, cfg, rule, lr, seed, out, data, progress, after_epoch, purpose, epochs=None):
-    epochs = cfg["epochs"] if epochs is None else epochs
-    identity = {
-        "experiment": name,
-        "scale": scale,
-        "config": cfg,
-        "purpose": purpose,
-        "epochs": epochs,
-        "rule": rule,
-        "hparams": {**configs.PAPER_SETTINGS, "lr": lr},
-        "seed": seed,
-    }
-    sub = "checkpoints" if purpose == "result" else "tuning"
-    folder = os.path.join(out, sub, name, rule, f"seed{seed}" if purpose == "result" else f"lr{lr:.6g}")
-    return runner.train_run(
-        lambda: tasks.EXPERIMENTS[name].make_task(data.get(), cfg, seed),
-        identity,
-        folder,
-        epochs=epochs,
-        lr_at=lambda epoch: lr * configs.lr_factor(cfg, epoch),
-        hparams=configs.PAPER_SETTINGS,
-        clip_norm=cfg.get("clip_norm"),
-        impl=cfg.get("impl", "reference"),
-        progress=progress,
-        after_epoch=after_epoch,
-    )
+def _earlier_tuning(out, scale) -> dict:
+    """The searches of earlier ``--tune`` runs in ``out`` at ``scale`` (other experiments run separately), so
+    that tuning.json holds every experiment tuned there."""
+    try:
+        with open(os.path.join(out, "tuning.json"), encoding="utf-8") as f:
+            earlier = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return earlier.get("search", {}) if earlier.get("scale") == scale else {}
+
+
+def _learning_rates(name, rules, path):
+    return configs.learning_rates(name, rules) if path is None else configs.learning_rates(name, rules, path)
 
 
 def _checked_layers(layers: str) -> str:
     if layers not in configs.LAYERS:
         raise ValueError(f"layers={layers!r}; expected one of {configs.LAYERS}")
     return layers
-
-
-def tune_learning_rates(name, scale, cfg, rules, out, data, progress=True, log=print):
-    """Choose η per rule on the validation set, returning ``(chosen, details)``.
-
-    Seed 0 is trained for ``cfg["tune"]["epochs"]`` epochs at each η = centre × factor
-    (``cfg["tune"]["factors"]``, centres :data:`configs.LR_CENTRES`), and the η with the lowest validation
-    metric after the last epoch wins; a diverged run scores +inf. While the winner is the smallest or largest
-    η tried, one more step of the grid's ratio is tried beyond it, at most :data:`configs.MAX_TUNE_EXTENSIONS`
-    times.
-    """
-    spec = cfg["tune"]
-    metric = tasks.EXPERIMENTS[name].METRIC["name"]
-    factors = sorted(spec["factors"])
-    ratio = factors[1] / factors[0] if len(factors) > 1 else 10**0.5
-    chosen, details = (
-        {},
-        {"epochs": spec["epochs"], "factors": factors, "metric": f"valid {metric}", "rules": {}},
-    )
-    for rule in rules:
-        centre = configs.LR_CENTRES[name][rule]
-        tried: dict[float, dict] = {}
-
-        def score(lr, rule=rule, tried=tried):
-            lr = float(f"{lr:.3g}")
-            if lr not in tried:
-                record = _run(
-                    name,
-                    scale,
-                    cfg,
-                    rule,
-                    lr,
-                    0,
-                    out,
-                    data,
-                    progress,
-                    None,
-                    purpose="tune",
-                    epochs=spec["epochs"],
-                )
-                value = record["epochs"][-1]["valid"][metric] if record["status"] == "finished" else math.inf
-                tried[lr] = {"lr": lr, "valid": value, "status": record["status"], "wall_s": record["wall_s"]}
-                log(f"tune {name} {rule} η={lr:.3g}: valid {metric} {value:.4g} ({record['status']})")
-            return lr
-
-        for factor in factors:
-            score(centre * factor)
-        for _ in range(configs.MAX_TUNE_EXTENSIONS):
-            best = min(tried.values(), key=lambda c: (c["valid"], c["lr"]))["lr"]
-            if best == min(tried) and len(tried) > 1:
-                score(best / ratio)
-            elif best == max(tried) and len(tried) > 1:
-                score(best * ratio)
-            else:
-                break
-        candidates = [tried[lr] for lr in sorted(tried)]
-        chosen[rule] = min(candidates, key=lambda c: (c["valid"], c["lr"]))["lr"]
-        details["rules"][rule] = {"centre": centre, "candidates": candidates, "chosen": chosen[rule]}
-    return chosen, details
-
-
-def learning_rates_document(tuning_all: dict, scale: str) -> dict:
-    """What ``--tune`` found, as ``learning_rates.json`` stores it: ``chosen`` (experiment → rule → η) and the
-    ``search`` behind it. An η that is still the smallest or largest tried (the walk stopped at its limit) is
-    listed under ``at_edge``."""
-    at_edge = [f"{name}/{rule}" for name, found in tuning_all.items() for rule, r in found["rules"].items()
-               if len(r["candidates"]) > 1
-               and r["chosen"] in (r["candidates"][0]["lr"], r["candidates"][-1]["lr"])]
-    return {"scale": scale, "chosen": {name: {rule: r["chosen"] for rule, r in found["rules"].items()}
-                                       for name, found in tuning_all.items()},
-            "at_edge": at_edge, "search": tuning_all}
 
 
 def write_outputs(results: dict, out: str) -> None:
@@ -233,7 +180,7 @@ def versions() -> dict:
     }
     if "cupy" in sys.modules:
         found["cupy"] = sys.modules["cupy"].__version__
-    return found
+    return {**found, **provenance.provenance()}
 
 
 def _describe(name, record) -> str:

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from .. import backend
 from ..optimizer import NonFiniteGradientError, Optimizer
 from ..rules import select_hparams
-from . import checkpoint
+from . import checkpoint, provenance
 
 FINISHED, DIVERGED = "finished", "diverged"
 
@@ -71,6 +71,7 @@ def train_run(
                 "diverged_at": None,
                 "epochs": [],
                 "wall_s": 0.0,
+                "trained_by": provenance.provenance(),  # kept when a later commit resumes or rewrites the results
             }
             rng, done = backend.host_rng([seed, 1]), 0
             break

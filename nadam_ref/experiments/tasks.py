@@ -154,6 +154,8 @@ class Word2Vec:
     of the analogy questions."""
 
     METRIC = {"name": "analogy", "label": "test analogy distance, mean (1 − cos)/2"}
+    #: Besides the metric, each split reports its shuffled-answer baseline ``analogy_shuffled``, the top-1
+    #: accuracy ``top1``, and the share ``coverage`` (and number) of the questions the vocabulary covers.
 
     @staticmethod
     def load_data(cfg):
@@ -198,10 +200,12 @@ class Word2VecTask:
 
     def evaluate(self):
         E, vocab = self.model.embeddings(), self.data["vocab"]
-        return {
-            split: {"analogy": analogies.analogy_metric(E, vocab, qs)["metric"]}
-            for split, qs in self.data["questions"].items()
-        }
+        out = {}
+        for split, qs in self.data["questions"].items():
+            r = analogies.analogy_report(E, vocab, qs)
+            out[split] = {"analogy": r["metric"], "analogy_shuffled": r["shuffled"], "top1": r["top1"],
+                          "coverage": r["coverage"], "questions_used": r["used"]}
+        return out
 
 
 EXPERIMENTS.update({"word2vec": Word2Vec, "mnist": MNIST, "lstm": LSTM})

@@ -138,7 +138,7 @@ def test_cli_info(capsys, monkeypatch, tmp_path):
     assert cli.main(["data", "info"]) == 0
     out = capsys.readouterr().out
     assert "t10k-images-idx3-ubyte.gz" in out and "questions-words.txt" in out and str(tmp_path) in out
-    assert "partial: ptb.train.txt" in out
+    assert "NOT ptb: checksums differ for ptb.train.txt" in out  # present, but not PTB's file
 
 
 def test_unknown_data_set():

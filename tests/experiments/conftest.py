@@ -97,11 +97,11 @@ def linreg(monkeypatch):
     monkeypatch.setitem(tasks.EXPERIMENTS, "linreg", Linreg)
     monkeypatch.setitem(configs.LR_CENTRES, "linreg", dict(LINREG_LRS))
     original = configs.learning_rates
-    monkeypatch.setattr(
-        configs,
-        "learning_rates",
-        lambda name, rules=PAPER_RULES: (
-            {r: lrs[r] for r in rules} if name == "linreg" else original(name, rules)
-        ),
-    )
+
+    def learning_rates(name, rules=PAPER_RULES, path=None):
+        if name == "linreg" and path is None:
+            return {r: lrs[r] for r in rules}
+        return original(name, rules, path)
+
+    monkeypatch.setattr(configs, "learning_rates", learning_rates)
     return lrs

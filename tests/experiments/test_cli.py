@@ -16,7 +16,10 @@ from nadam_ref.cli import main
         (["--scale", "huge"], "unknown scale 'huge'"),
         (["--rules", "nadam", "lion"], "unknown rule 'lion'"),
         (["--rules", "adagrad"], "unknown rule 'adagrad' for the paper's experiments"),
-        (["--seeds", "0"], "seeds=0; expected an integer >= 1"),
+        (["--seeds", "0"], "seeds=0; expected an integer from 1 to 1000"),
+        (["--seeds", "1001"], "seeds=1001; expected an integer from 1 to 1000 (seed 1000 tunes η)"),
+        (["--set", "lr=1"], "unknown setting"),
+        (["--set", "eps"], "expected NAME=VALUE"),
     ],
 )
 def test_bad_request_is_refused(argv, message, tmp_path, capsys):

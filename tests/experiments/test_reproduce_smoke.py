@@ -37,7 +37,8 @@ def test_all_experiments_at_smoke_scale(tmp_path, capsys):
     for number in ("0.284", "0.0172", "99.3"):  # the paper's best of each figure, in bold
         assert f"**Nadam {number}**" in table or f"**RMS {number}**" in table or f"**Mom {number}**" in table
     claims = open(os.path.join(out, "claims.md"), encoding="utf-8").read()
-    assert claims.count("\n- **") == 5 and "not tested" not in claims
+    assert claims.count("\n- **") == 17 and claims.count("- **not tested**") == 2  # ε and tuning effort
+    assert "- **supported**" not in claims and "- **not supported**" not in claims  # one seed: no verdict
     assert os.path.getsize(os.path.join(out, "curves.png")) > 10_000
     assert "wrote" in capsys.readouterr().out
 
