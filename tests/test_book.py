@@ -43,6 +43,9 @@ def fake_repo(tmp_path, conventions=False, benchmarks=()):
     if conventions:
         (tmp_path / "docs").mkdir()
         (tmp_path / "docs" / "conventions.md").write_text("# Conventions\n")
+        (tmp_path / "docs" / "reproduction" / "run").mkdir(parents=True)
+        (tmp_path / "docs" / "reproduction.md").write_text("# Reproduction\n\n![curves](reproduction/run/c.png)\n")
+        (tmp_path / "docs" / "reproduction" / "run" / "c.png").write_bytes(b"\x89PNG")
     if benchmarks:
         (tmp_path / "benchmarks" / "results").mkdir(parents=True)
         for name in benchmarks:
@@ -69,9 +72,11 @@ def test_stage_adds_conventions_and_benchmarks_that_exist(tmp_path):
     captions = [p["caption"] for p in toc["parts"]]
     assert captions.index("Results") == captions.index("Reference") - 1
     results = [c["file"] for c in toc["parts"][captions.index("Results")]["chapters"]]
-    assert results == ["results/conventions", "results/benchmark_models", "results/benchmark_update_step"]
+    assert results == ["results/conventions", "results/reproduction", "results/benchmark_models",
+                       "results/benchmark_update_step"]
     for name in results:
         assert (repo / "stage" / f"{name}.md").is_file()
+    assert (repo / "stage" / "results" / "reproduction" / "run" / "c.png").read_bytes() == b"\x89PNG"
     assert yaml.safe_load((repo / "stage" / "_toc.yml").read_text()) == toc
 
 

@@ -8,8 +8,9 @@ Steps, all offline once MathJax is in place:
    ``NADAM_REF_MATHJAX_TARBALL`` uses a tarball you already have instead.
 2. **Sources.** ``book/_build/src`` receives the book's pages (``book/*.md``, ``_config.yml``, ``references.bib``),
    the notebooks (``notebooks/*.ipynb``), and, when they exist at build time, the conventions table of the
-   cross-check harness (``docs/conventions.md``) and the benchmark results (``benchmarks/results/*.md``), which are
-   appended to the table of contents as a "Results" part. Nothing is listed that does not exist.
+   cross-check harness (``docs/conventions.md``), the reproduction report (``docs/reproduction.md`` with its
+   figures) and the benchmark results (``benchmarks/results/*.md``), which are appended to the table of contents
+   as a "Results" part. Nothing is listed that does not exist.
 3. **Build.** ``jupyter-book build`` writes ``book/_build/html``. Notebooks are executed with jupyter-cache
    (``book/_build/.jupyter_cache``), so a rebuild only re-runs notebooks whose code changed.
    ``NADAM_REF_FULL=1`` in the environment reaches the notebooks' kernels.
@@ -108,6 +109,9 @@ def optional_pages(root: Path = ROOT) -> list[tuple[Path, str]]:
     conventions = root / "docs" / "conventions.md"
     if conventions.is_file():
         pages.append((conventions, "results/conventions.md"))
+    reproduction = root / "docs" / "reproduction.md"
+    if reproduction.is_file():  # its figures are copied beside it (see stage)
+        pages.append((reproduction, "results/reproduction.md"))
     for path in sorted((root / "benchmarks" / "results").glob("*.md")):
         pages.append((path, f"results/benchmark_{path.stem}.md"))
     return pages
@@ -161,6 +165,12 @@ def stage(root: Path = ROOT, stage_dir: Path = STAGE, mathjax_parent: Path = VEN
     for source, name in optional_pages(root):
         (stage_dir / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, stage_dir / name)
+        figures = source.with_suffix("")  # docs/reproduction/ holds the figures docs/reproduction.md shows
+        if figures.is_dir():
+            for png in sorted(figures.rglob("*.png")):
+                target = stage_dir / name[: -len(".md")] / png.relative_to(figures)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(png, target)
         results.append(name[: -len(".md")])
     toc = toc_with_results(yaml.safe_load((book / "_toc.yml").read_text(encoding="utf-8")), results)
     missing = [f for f in toc_files(toc) if not _page_exists(stage_dir, f)]
