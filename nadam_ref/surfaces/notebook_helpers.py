@@ -157,10 +157,11 @@ def effective_step_sizes(surface: Surface, rule: str, lr: float, steps: int, sta
     return to_host(array_module(theta0).stack(rows))
 
 
-def plot_effective_step_sizes(surface: Surface, lrs: dict, steps: int, start=None):
-    """:func:`effective_step_sizes` of each adaptive rule in ``lrs`` (rule → η), x on the left, y on the right."""
-    fig = new_figure(10, 3.8)
-    axes = fig.subplots(1, 2, sharey=True)
+def plot_effective_step_sizes(surface: Surface, lrs: dict, steps: int, start=None, stacked: bool = False):
+    """:func:`effective_step_sizes` of each adaptive rule in ``lrs`` (rule → η), x on the left, y on the right;
+    ``stacked``: x above y, 7.8 in wide, for the book's ~700 px column."""
+    fig = new_figure(7.8, 7.2) if stacked else new_figure(10, 3.8)
+    axes = fig.subplots(2, 1, sharex=True, sharey=True) if stacked else fig.subplots(1, 2, sharey=True)
     for rule, lr in lrs.items():
         sizes = effective_step_sizes(surface, rule, lr, steps, start)
         colour, style = RULE_STYLE.get(rule, ("black", "-"))
@@ -168,9 +169,13 @@ def plot_effective_step_sizes(surface: Surface, lrs: dict, steps: int, start=Non
             ax.semilogy(numpy.arange(1, steps + 1), sizes[:, k], color=colour, linestyle=style,
                         label=f"{rule} η={lr:g}")
     for ax, coord in zip(axes, "xy", strict=False):
-        ax.set(xlabel="step t", title=f"effective step size along {coord} on {surface.title}")
+        ax.set(title=f"effective step size along {coord} on {surface.title}")
         ax.grid(True, which="major", alpha=0.3)
-    axes[0].set_ylabel("η / denominator")
+        if stacked:
+            ax.set_ylabel("η / denominator")
+    axes[-1].set_xlabel("step t")
+    if not stacked:
+        axes[0].set(xlabel="step t", ylabel="η / denominator")
     axes[1].legend(fontsize=12)
     fig.tight_layout()
     return fig
@@ -246,13 +251,14 @@ def stability_limits(mu: float, curvature: float) -> dict:
             "nag_critical": ((1 - mu) / (1 + mu)) ** 2 / curvature}
 
 
-def plot_rate_analysis(mu: float = 0.9, curvatures=(0.2, 4.0), lr_max: float = 1.2):
+def plot_rate_analysis(mu: float = 0.9, curvatures=(0.2, 4.0), lr_max: float = 1.2, figsize=(11, 4.6)):
     r"""The rate per eigenvalue against :math:`\eta` at one :math:`\mu`, momentum (solid) and NAG (dashed), with
     each method's stability limit, momentum's critical damping and :math:`\eta = 1/L` marked; the slowest
-    eigenvalue (the upper envelope) is the rate of the whole quadratic. ``mu`` is what a slider moves."""
+    eigenvalue (the upper envelope) is the rate of the whole quadratic. ``mu`` is what a slider moves;
+    ``figsize=(7.8, 5.2)`` for the book's ~700 px column (a narrow figure breaks its title in two)."""
     lrs = numpy.linspace(lr_max / 600, lr_max, 600)
     big = max(curvatures)
-    fig = new_figure(11, 4.6)
+    fig = new_figure(*figsize)
     ax = fig.add_subplot()
     for k, c in enumerate(curvatures):
         colour = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")[k % 4]
@@ -272,7 +278,8 @@ def plot_rate_analysis(mu: float = 0.9, curvatures=(0.2, 4.0), lr_max: float = 1
     ax.axhline(numpy.sqrt(mu), color="0.5", lw=0.8)
     ax.text(lr_max, numpy.sqrt(mu), "√μ", va="bottom", ha="right", fontsize=12, color="0.3")
     ax.set(xlim=(0, lr_max), ylim=(0, 1.2), xlabel="learning rate η", ylabel="rate per step (< 1 converges)")
-    ax.set_title(f"rate per eigenvalue, μ = {mu:g}, L = {big:g} (dots: momentum's critical damping)", fontsize=12)
+    ax.set_title(f"rate per eigenvalue, μ = {mu:g}, L = {big:g}" + ("\n" if figsize[0] < 10 else " ")
+                 + "(dots: momentum's critical damping)", fontsize=12)
     ax.legend(fontsize=11, ncol=2, loc="lower left")
     ax.grid(True, alpha=0.3)
     fig.tight_layout()

@@ -109,7 +109,10 @@ class RaceFigure:
     """The race drawn at any step: ``show(step)`` moves every path and head there; used for all frames.
 
     One panel with every rule and a legend beside it, or (``small_multiples``) one panel per rule, titled with
-    its name and η, so that no path hides under another. A diamond marks where a rule first arrived."""
+    its name and η, so that no path hides under another. A diamond marks where a rule first arrived.
+
+    The small multiples' grid follows the figure's shape: the default 12.8 × 7.2 in gives 3 × 4 panels (the GIF),
+    a portrait figure such as :data:`COLUMN_FIGSIZE` (the book's column) 3 × 3, with margins in inches."""
 
     def __init__(self, surface: Surface, results, noise: float = 0.0, small_multiples: bool = False,
                  figsize=FIGSIZE):
@@ -117,14 +120,22 @@ class RaceFigure:
         self.fig = new_figure(*figsize)
         self.arrivals = [arrival_step(surface, r) for r in self.results]
         if small_multiples and self.results:
-            cols = math.ceil(math.sqrt(len(self.results) * 16 / 9 / 1.6))
+            width, height = figsize
+            cols = math.ceil(math.sqrt(len(self.results) * width / height / 1.6))
             rows = math.ceil(len(self.results) / cols)
             grid = self.fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)
             self.axes = list(grid.ravel()[: len(self.results)])
             for ax in grid.ravel()[len(self.results):]:
                 ax.set_visible(False)
-            self.fig.subplots_adjust(left=0.07, right=0.99, bottom=0.1, top=0.86, wspace=0.08, hspace=0.35)
-            self.fig.suptitle(_title(surface, noise), fontsize=FONT + 2)
+            if width / height >= 1.6:  # landscape (the GIF, the notebook animation): the layout made for 16:9
+                self.fig.subplots_adjust(left=0.07, right=0.99, bottom=0.1, top=0.86, wspace=0.08, hspace=0.35)
+                self.fig.suptitle(_title(surface, noise), fontsize=FONT + 2)
+            else:  # portrait (the book's column): margins in inches, the title left, clear of the counter
+                gap = 0.52  # between rows, for the panel titles
+                panel_height = (height - 1.72 - (rows - 1) * gap) / rows
+                self.fig.subplots_adjust(left=0.9 / width, right=1 - 0.13 / width, bottom=0.72 / height,
+                                         top=1 - 1.0 / height, wspace=0.08, hspace=gap / panel_height)
+                self.fig.suptitle(_title(surface, noise), fontsize=FONT + 2, x=0.9 / width, ha="left")
         else:
             self.axes = [self.fig.add_axes((0.08, 0.1, 0.56, 0.82))] * max(len(self.results), 1)
             self.axes[0].set_title(_title(surface, noise), fontsize=FONT + 1)
@@ -177,6 +188,11 @@ class RaceFigure:
         self.counter.set_text(f"step t = {step}")
         return [*self.lines, *self.heads, *self.marks, *self.rule_texts, self.counter]
 
+
+#: A static figure in the book's text column: 7.8 in at the notebooks' 90 dpi is 702 px, shown unscaled.
+COLUMN_WIDTH = 7.8
+#: The small multiples of a race in the text column: 3 × 3 panels of about 2.3 in, fonts unscaled.
+COLUMN_FIGSIZE = (COLUMN_WIDTH, 8.6)
 
 #: The notebook animation: 9.6 × 5.4 inches at 72 dpi, 691 × 389 px, the width of the book's text column, so that
 #: the page shows the frames unscaled and the 13–16 pt labels stay 13–16 px.
@@ -243,10 +259,10 @@ def save_final_frame(surface: Surface, results, steps: int, path, dpi: int = PNG
     race_fig.fig.savefig(path, dpi=dpi)
 
 
-def loss_figure(surface: Surface, results) -> Figure:
+def loss_figure(surface: Surface, results, figsize=(10, 5.6)) -> Figure:
     r""":math:`f(\theta_t) - f_{\min}` against t for every rule, log scale, floored at the policy's 1e-12;
-    an X marks where a diverged rule stopped."""
-    fig = new_figure(10, 5.6)
+    an X marks where a diverged rule stopped. ``figsize=(COLUMN_WIDTH, 5.4)`` for the book's column."""
+    fig = new_figure(*figsize)
     ax = fig.add_subplot()
     for r in results:
         colour, style = RULE_STYLE.get(r.rule, ("black", "-"))

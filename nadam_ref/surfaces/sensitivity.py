@@ -109,16 +109,21 @@ def summarize_sensitivity(rows) -> dict:
     return table
 
 
-def plot_sensitivity(surface: Surface, rows, steps: int, small_multiples: bool = True):
+def plot_sensitivity(surface: Surface, rows, steps: int, small_multiples: bool = True, panel_size=(5.0, 3.6),
+                     fontsize: int = 11):
     """For each rule, the median final :math:`f - f_{\\min}` against η (log-log), the band from the best to the
-    worst start × seed, and an X where more than half the runs diverged; one panel per rule by default."""
+    worst start × seed, and an X where more than half the runs diverged; one panel per rule by default, three
+    to a row, each ``panel_size`` inches (the CLI's sensitivity.png: 5 × 3.6 in, 15 in wide). ``fontsize`` is the
+    tick labels' size in points; titles and axis labels are 1–3 pt larger. For the book's ~700 px column:
+    ``panel_size=(2.6, 2.4), fontsize=10`` (7.8 in wide at 90 dpi)."""
     from .plots import RULE_STYLE, new_figure  # matplotlib only when drawing
 
     table = summarize_sensitivity(rows)
     n = len(table)
     cols = min(3, n) if small_multiples else 1
     panels = math.ceil(n / cols) if small_multiples else 1
-    fig = new_figure(5.0 * cols if small_multiples else 10, 3.6 * panels if small_multiples else 6)
+    fig = new_figure(panel_size[0] * cols if small_multiples else 10, panel_size[1] * panels if small_multiples else 6)
+    fig.set_layout_engine("constrained")  # unlike tight_layout, makes room for the sup-labels: no overlap
     axes = fig.subplots(panels, cols, sharex=True, sharey=True, squeeze=False).ravel()
     runs = {(r["start"], r["seed"]) for r in rows}
     finite = [v for s in table.values() for v in s["high"] + s["median"] if math.isfinite(v)]
@@ -136,20 +141,20 @@ def plot_sensitivity(surface: Surface, rows, steps: int, small_multiples: bool =
                 ms=5, label=rule)
         ax.plot(lr[~ok], numpy.full((~ok).sum(), cap), linestyle="none", marker="X", ms=9, color=colour)
         if small_multiples:
-            ax.set_title(rule, fontsize=13, color=colour)
+            ax.set_title(rule, fontsize=fontsize + 2, color=colour)
     for ax in axes[:n if small_multiples else 1]:
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.grid(True, which="major", alpha=0.3)
-        ax.tick_params(labelsize=11)
+        ax.tick_params(labelsize=fontsize)
     for ax in axes[n:] if small_multiples else axes[1:]:
         ax.set_visible(False)
     if not small_multiples:
-        axes[0].legend(fontsize=12, ncol=3)
-    fig.supxlabel("learning rate η", fontsize=13)
+        axes[0].legend(fontsize=fontsize + 1, ncol=3)
+    fig.supxlabel("learning rate η", fontsize=fontsize + 2)
+    narrow = fig.get_figwidth() < 10  # a narrow figure breaks its title in two
     fig.supylabel(f"final f − f_min after {steps} steps\n(median, band: best to worst; X at the top: diverged)",
-                  fontsize=12)
-    fig.suptitle(f"{surface.title}: η sensitivity over {len(runs)} runs per η "
-                 f"(starts × noise seeds, noise σ = {noise:g})", fontsize=14)
-    fig.tight_layout()
+                  fontsize=fontsize + 1)
+    fig.suptitle(f"{surface.title}: η sensitivity over {len(runs)} runs per η" + ("\n" if narrow else " ")
+                 + f"(starts × noise seeds, noise σ = {noise:g})", fontsize=fontsize + 3)
     return fig
