@@ -32,8 +32,11 @@ $(VENV)/.installed-%: pyproject.toml
 
 venv: $(VENV)/.installed-$(FULL)
 
+# The notebooks run in a pytest process of their own: the suite's process has loaded TensorFlow, Paddle, torch,
+# JAX and Dask by then, and one notebook's kernel once stopped answering nbclient there (a hang, not a failure).
 test: $(VENV)/.installed-$(FULL)
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider tests
+	$(PY) -m pytest -q -p no:cacheprovider notebooks
 
 lint: $(VENV)/.installed-$(FULL)
 	$(VENV)/bin/ruff check .
