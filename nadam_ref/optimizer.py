@@ -150,7 +150,8 @@ class Optimizer:
             try:
                 results[name] = self.rule.step(theta, g_or_fn, self.state[name], self.hp)
             except Exception as e:  # nothing is written yet; say where it happened
-                e.add_note(f"while computing the step of parameter {name!r}; nothing was updated")
+                if hasattr(e, "add_note"):  # Python 3.11+; on 3.10 the error goes up without the note
+                    e.add_note(f"while computing the step of parameter {name!r}; nothing was updated")
                 raise
         for name, (theta, state, _) in results.items():
             self.xp.copyto(self.params[name], theta)
