@@ -142,6 +142,14 @@ def claims(results: dict) -> list[dict]:
     return [judge(c, results) for c in CLAIMS]
 
 
+def _data_lines(results: dict) -> list[str]:
+    """Which data each experiment ran on (its record in results.json): a claim about "MNIST" checked on
+    Fashion-MNIST must say so."""
+    named = [f"{name}: {exp['dataset']['name']}" for name, exp in results["experiments"].items()
+             if exp.get("dataset")]
+    return ["Data: " + "; ".join(named) + ".", ""] if named else []
+
+
 def claims_markdown(results: dict) -> str:
     judged = claims(results)
     counts = {v: sum(c["verdict"] == v for c in judged) for v in
@@ -160,6 +168,7 @@ def claims_markdown(results: dict) -> str:
         "paper's, and the warming schedule ends near μ_t ≈ 0.5–0.7: a verdict is evidence about this setting, "
         "not a ruling on the paper.",
         "",
+        *_data_lines(results),
         "Summary: " + ", ".join(f"{n} {v}" for v, n in counts.items() if n) + ".",
         "",
     ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import statistics
 from importlib import resources
 
@@ -32,11 +33,22 @@ SHORT = {
     "adamax": "A-max",
     "nadamax": "N-max",
 }
+#: Each experiment's model and the paper's figure it reproduces; :func:`title` adds the data it ran on.
 TITLES = {
     "word2vec": "word2vec (Figure 1)",
-    "mnist": "MNIST CNN (Figure 2)",
+    "mnist": "CNN (Figure 2)",
     "lstm": "LSTM language model (Figure 3)",
 }
+
+
+def title(name: str, data: str | None = None) -> str:
+    """The heading of an experiment: model, figure and the data's name from its record (``dataset["name"]``),
+    so that a run on other data is never headed "MNIST" or "Penn Treebank". A trailing remark in parentheses is
+    dropped ("Tiny Shakespeare (shipped)"), unless it says what the data is not ("Fashion-MNIST (not MNIST)")."""
+    if not data:
+        return TITLES.get(name, name)
+    short = re.sub(r" \((?!not ).*\)$", "", data)
+    return f"{TITLES.get(name, name)} on {short}"
 
 
 def paper_results() -> dict:
@@ -101,7 +113,7 @@ def table_markdown(results: dict) -> str:
     ]
     for name, exp in results["experiments"].items():
         metric = exp["metric"]
-        lines += [f"## {TITLES.get(name, name)} — {metric['label']}", ""]
+        lines += [f"## {title(name, exp.get('dataset', {}).get('name'))} — {metric['label']}", ""]
         lines += ["| this run | | | the paper | | |", "|---|---|---|---|---|---|"]
         ours = {
             rule: _cell(exp["rules"][rule]["summary"] if rule in exp["rules"] else None)
@@ -220,7 +232,7 @@ def plot_curves(results: dict, path: str) -> None:
                         ax.plot(xs, ys, marker="o", markersize=3, **style)
                     else:
                         ax.plot([], [], **{**style, "label": f"{SHORT[rule]} (diverged)"})
-        axes[0, col].set_title(f"{TITLES.get(name, name)}\ntraining loss")
+        axes[0, col].set_title(f"{title(name, exp.get('dataset', {}).get('name'))}\ntraining loss")
         axes[1, col].set_title(exp["metric"]["label"])
         for ax in axes[:, col]:
             ax.set_xlabel("epoch")
@@ -229,9 +241,11 @@ def plot_curves(results: dict, path: str) -> None:
             if _spans_decades(ax):
                 ax.set_yscale("log")
         axes[1, col].legend(fontsize=8, ncol=3)
+    # one line per statement when one column is drawn: the two-line title was clipped at 5.2 in
+    keys = ("colour: denominator none / L2 / L∞", "line: momentum none (dotted) / classical (dashed) / Nesterov (solid)")
     fig.suptitle(
         f"Dozat (2016) reproduced at scale '{results['scale']}', seeds: {results['seeds']}\n"
-        "colour: denominator none/L2/L∞; line: momentum none (dotted) / classical (dashed) / Nesterov (solid)",
+        + ("\n".join(keys) if len(names) == 1 else "; ".join(keys)),
         fontsize=10,
     )
     fig.tight_layout()
@@ -240,9 +254,10 @@ def plot_curves(results: dict, path: str) -> None:
     plt.close(fig)
 
 
-def plot_sensitivity(details: dict, name: str, path: str) -> None:
+def plot_sensitivity(details: dict, name: str, path: str, data: str | None = None) -> None:
     """The η-sensitivity curves of one experiment's ``--tune``: validation metric against η, one line per
-    rule (colour and line style as in :func:`plot_curves`); a diverged η is marked at the top."""
+    rule (colour and line style as in :func:`plot_curves`); a diverged η is marked at the top. ``data``: the
+    name of the data it ran on (:func:`title`)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -265,7 +280,7 @@ def plot_sensitivity(details: dict, name: str, path: str) -> None:
     if _spans_decades(ax):
         ax.set_yscale("log")
     ax.legend(fontsize=8, ncol=3)
-    ax.set_title(f"{TITLES.get(name, name)}: η sensitivity after {details['epochs']} epoch(s), "
+    ax.set_title(f"{title(name, data)}: η sensitivity after {details['epochs']} epoch(s), "
                  f"seed {details.get('seed')}", fontsize=9)
     fig.tight_layout()
     with atomic_file(path, "wb") as f:

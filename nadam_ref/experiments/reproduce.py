@@ -103,17 +103,19 @@ def reproduce(
             if epochs is not None:
                 cfg["epochs"] = configs.check_epochs(epochs)
             common = {"name": name, "scale": scale, "cfg": cfg, "out": out, "settings": settings}
+            dataset = datasets.describe(name, cfg)
             if tune:
                 around = _learning_rates(name, rules, learning_rates) if tune == "refine" else None
                 chosen, tuning_all[name] = tuning.tune_learning_rates(common, rules, pool, progress, log, around)
                 _write_json(os.path.join(out, "tuning.json"),
                             tuning.learning_rates_document(tuning_all, scale, _earlier_tuning(out, scale)))
-                report.plot_sensitivity(tuning_all[name], name, os.path.join(out, f"sensitivity-{name}.png"))
+                report.plot_sensitivity(tuning_all[name], name, os.path.join(out, f"sensitivity-{name}.png"),
+                                        dataset["name"])
             else:
                 chosen = _learning_rates(name, rules, learning_rates)
             exp = {
                 "config": cfg,
-                "dataset": datasets.describe(name, cfg),
+                "dataset": dataset,
                 "metric": tasks.EXPERIMENTS[name].METRIC,
                 "learning_rates": chosen,
                 "lr_source": "--tune in this run (tuning.json)" if tune else (learning_rates or "learning_rates.json"),

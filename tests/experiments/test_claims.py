@@ -113,3 +113,9 @@ def test_ablation_table_pairs_adam_and_nadam_in_each_reading(tmp_path, capsys):
     assert table[2].startswith("| as printed") and table[2].endswith("| supported |")
     assert table[3].startswith("| m decays with μ_t for both") and table[3].endswith("| not supported |")
     assert "95 % t interval" in table[0]
+
+
+def test_claims_markdown_names_the_data_of_each_experiment():
+    results = fake_results(paper_like(3), extras())
+    results["experiments"]["mnist"]["dataset"] = {"name": "Fashion-MNIST (not MNIST)"}
+    assert "Data: mnist: Fashion-MNIST (not MNIST)." in claims.claims_markdown(results)

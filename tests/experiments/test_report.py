@@ -49,3 +49,33 @@ def test_table_flags_a_growing_training_loss():
     run["epochs"] = [dict(run["epochs"][0], epoch=1), dict(run["epochs"][0], epoch=2, train={"loss": 50.0})]
     table = report.table_markdown(results)
     assert "grew more than tenfold" in table and "GD (seed 0: 1 → 50)" in table
+
+
+def test_headings_name_the_data_and_never_call_other_data_mnist():
+    results = fake_results({"mnist": {rule: [0.05] for rule in PAPER_RULES}})
+    results["experiments"]["mnist"]["dataset"] = {"name": "Fashion-MNIST (not MNIST)", "source": "Debian",
+                                                  "path": "/fm", "sha256": "ab"}
+    table = report.table_markdown(results)
+    assert "## CNN (Figure 2) on Fashion-MNIST (not MNIST) — loss" in table
+    assert "MNIST CNN" not in table
+    assert report.title("lstm", "Tiny Shakespeare (shipped)") == "LSTM language model (Figure 3) on Tiny Shakespeare"
+    assert report.title("mnist") == "CNN (Figure 2)"
+
+
+def test_one_column_curves_keep_their_title_inside_the_figure(tmp_path, monkeypatch):
+    import matplotlib.figure
+
+    seen = {}
+    real = matplotlib.figure.Figure.savefig
+
+    def spy(fig, *args, **kwargs):
+        renderer = fig.canvas.get_renderer()
+        box = fig._suptitle.get_window_extent(renderer)
+        seen["title"], seen["inside"] = fig._suptitle.get_text(), box.x0 >= 0 and box.x1 <= fig.bbox.width
+        return real(fig, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", spy)
+    results = fake_results({"lstm": {"adam": [100.0, 101.0], "nadam": [98.0, 99.0]}})
+    report.plot_curves(results, str(tmp_path / "curves.png"))
+    assert seen["inside"], seen["title"]
+    assert seen["title"].count("\n") == 2
