@@ -159,7 +159,7 @@ def _word2vec_meaning(exp) -> list[str]:
     return ["", "What the word2vec metric means (test half; lower distance is better; a distance not below the "
             "shuffled-answer baseline measures nothing about analogies, and its claims get no verdict):", "",
             "| rule | analogy distance | shuffled-answer baseline | top-1 accuracy | questions covered |",
-            "|---|---|---|---|---|", *rows]
+            "|---|---|---|---|---|", *rows, ""]  # the blank line ends the table before the next paragraph
 
 
 def _growing_losses(exp):
@@ -268,8 +268,9 @@ def plot_sensitivity(details: dict, name: str, path: str, data: str | None = Non
         for j, rule in enumerate(row):
             if rule not in details["rules"]:
                 continue
-            points = [(c["lr"], c["valid"]) for c in details["rules"][rule]["candidates"]
-                      if math.isfinite(c["valid"])]
+            # float(): a diverged score is stored in tuning.json as the string "Infinity"
+            points = [(c["lr"], float(c["valid"])) for c in details["rules"][rule]["candidates"]
+                      if math.isfinite(float(c["valid"]))]
             if points:
                 ax.plot(*zip(*points, strict=True), marker="o", markersize=3, color=_COLOURS[i],
                         linestyle=_STYLES[j], label=SHORT[rule])

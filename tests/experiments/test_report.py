@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import math
+
 import pytest
 
 from nadam_ref.experiments import report
@@ -79,3 +82,28 @@ def test_one_column_curves_keep_their_title_inside_the_figure(tmp_path, monkeypa
     report.plot_curves(results, str(tmp_path / "curves.png"))
     assert seen["inside"], seen["title"]
     assert seen["title"].count("\n") == 2
+
+
+def test_sensitivity_redraws_from_a_saved_tuning_file_with_a_diverged_eta(tmp_path):
+    from nadam_ref._io import atomic_write_json
+
+    details = {"epochs": 1, "seed": 1000, "metric": "valid loss",
+               "rules": {"adam": {"candidates": [{"lr": 0.001, "valid": 0.3}, {"lr": 0.01, "valid": 0.2},
+                                                 {"lr": 0.1, "valid": math.inf}]}}}
+    atomic_write_json(tmp_path / "tuning.json", details)
+    saved = json.loads((tmp_path / "tuning.json").read_text(encoding="utf-8"))
+    assert saved["rules"]["adam"]["candidates"][2]["valid"] == "Infinity"
+    report.plot_sensitivity(saved, "mnist", str(tmp_path / "s.png"), "Fashion-MNIST (not MNIST)")
+    assert (tmp_path / "s.png").stat().st_size > 5_000
+
+
+def test_word2vec_meaning_table_ends_before_the_next_paragraph():
+    def extra(name, rule, seed):
+        return {"analogy_shuffled": 0.5, "top1": 0.0, "coverage": 0.03, "questions_used": 281}
+
+    results = fake_results({"word2vec": {rule: [0.3] for rule in PAPER_RULES}}, extra)
+    run = results["experiments"]["word2vec"]["rules"]["gd"]["runs"][0]
+    run["epochs"] = [dict(run["epochs"][0], epoch=1), dict(run["epochs"][0], epoch=2, train={"loss": 50.0})]
+    lines = report.table_markdown(results).splitlines()
+    grew = next(i for i, line in enumerate(lines) if line.startswith("Training loss grew"))
+    assert lines[grew - 1] == "" and lines[grew - 2].startswith("| N-max |")
