@@ -254,35 +254,47 @@ def plot_curves(results: dict, path: str) -> None:
     plt.close(fig)
 
 
+#: A score more than this many times the best of the search is drawn at the top edge (▲), so that one
+#: exploding η does not squash every other curve into a line.
+SENSITIVITY_CAP = 5.0
+
+
 def plot_sensitivity(details: dict, name: str, path: str, data: str | None = None) -> None:
     """The η-sensitivity curves of one experiment's ``--tune``: validation metric against η, one line per
-    rule (colour and line style as in :func:`plot_curves`); a diverged η is marked at the top. ``data``: the
-    name of the data it ran on (:func:`title`)."""
+    rule (colour and line style as in :func:`plot_curves`). A score above :data:`SENSITIVITY_CAP` × the best
+    one, or a diverged η, is drawn as ▲ on the top edge. ``data``: the name of the data it ran on
+    (:func:`title`)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    # float(): a diverged score is stored in tuning.json as the string "Infinity"
+    curves = {rule: [(c["lr"], float(c["valid"])) for c in r["candidates"]] for rule, r in details["rules"].items()}
+    finite = [v for points in curves.values() for _, v in points if math.isfinite(v)]
+    top = min(max(finite), SENSITIVITY_CAP * min(finite)) if finite else 1.0
+    fig, ax = plt.subplots(figsize=(6.4, 5.0))
     for i, row in enumerate(GRID):
         for j, rule in enumerate(row):
-            if rule not in details["rules"]:
+            if rule not in curves:
                 continue
-            # float(): a diverged score is stored in tuning.json as the string "Infinity"
-            points = [(c["lr"], float(c["valid"])) for c in details["rules"][rule]["candidates"]
-                      if math.isfinite(float(c["valid"]))]
-            if points:
-                ax.plot(*zip(*points, strict=True), marker="o", markersize=3, color=_COLOURS[i],
-                        linestyle=_STYLES[j], label=SHORT[rule])
+            lrs = [lr for lr, _ in curves[rule]]
+            ys = [min(v, top) for _, v in curves[rule]]
+            ax.plot(lrs, ys, color=_COLOURS[i], linestyle=_STYLES[j], label=SHORT[rule])
+            for lr, (_, v) in zip(lrs, curves[rule], strict=True):
+                ax.plot(lr, min(v, top), marker="^" if v > top else "o", markersize=6 if v > top else 3,
+                        color=_COLOURS[i], clip_on=False)
     ax.set_xscale("log")
     ax.set_xlabel("η")
     ax.set_ylabel(details["metric"])
     ax.grid(alpha=0.3)
-    if _spans_decades(ax):
-        ax.set_yscale("log")
-    ax.legend(fontsize=8, ncol=3)
-    ax.set_title(f"{title(name, data)}: η sensitivity after {details['epochs']} epoch(s), "
-                 f"seed {details.get('seed')}", fontsize=9)
+    if finite:
+        low = min(finite)
+        ax.set_ylim(low - 0.05 * (top - low), top)
+    # below the axes: a legend inside covers some curve's minimum in one experiment or another
+    ax.legend(fontsize=8, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.14))
+    ax.set_title(f"{title(name, data)}\nη sensitivity after {details['epochs']} epoch(s), seed "
+                 f"{details.get('seed')}; ▲: above {SENSITIVITY_CAP:g}× the best, or diverged", fontsize=9)
     fig.tight_layout()
     with atomic_file(path, "wb") as f:
         fig.savefig(f, format="png", dpi=110)

@@ -107,3 +107,24 @@ def test_word2vec_meaning_table_ends_before_the_next_paragraph():
     lines = report.table_markdown(results).splitlines()
     grew = next(i for i, line in enumerate(lines) if line.startswith("Training loss grew"))
     assert lines[grew - 1] == "" and lines[grew - 2].startswith("| N-max |")
+
+
+def test_sensitivity_caps_an_exploding_eta_at_the_top_edge(tmp_path, monkeypatch):
+    import matplotlib.figure
+
+    seen = {}
+    real = matplotlib.figure.Figure.savefig
+
+    def spy(fig, *args, **kwargs):
+        ax = fig.axes[0]
+        seen["ylim"], seen["title"] = ax.get_ylim(), ax.get_title()
+        seen["inside"] = ax.title.get_window_extent(fig.canvas.get_renderer()).x1 <= fig.bbox.width
+        return real(fig, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", spy)
+    details = {"epochs": 1, "seed": 1000, "metric": "valid perplexity",
+               "rules": {"gd": {"candidates": [{"lr": 1.0, "valid": 130.0}, {"lr": 3.0, "valid": 100.0},
+                                                {"lr": 10.0, "valid": 1.7e11}, {"lr": 30.0, "valid": "Infinity"}]}}}
+    report.plot_sensitivity(details, "lstm", str(tmp_path / "s.png"), "Tiny Shakespeare (shipped)")
+    assert seen["ylim"][1] == pytest.approx(report.SENSITIVITY_CAP * 100.0)
+    assert seen["inside"] and "on Tiny Shakespeare\n" in seen["title"]
