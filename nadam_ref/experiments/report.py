@@ -232,11 +232,18 @@ def plot_curves(results: dict, path: str) -> None:
                         ax.plot(xs, ys, marker="o", markersize=3, **style)
                     else:
                         ax.plot([], [], **{**style, "label": f"{SHORT[rule]} (diverged)"})
-        axes[0, col].set_title(f"{title(name, exp.get('dataset', {}).get('name'))}\ntraining loss")
+        # the data on a line of its own: "… on King James Bible (not Penn Treebank)" is wider than a panel
+        heading = title(name, exp.get("dataset", {}).get("name")).replace(" on ", "\non ", 1)
+        axes[0, col].set_title(f"{heading}\ntraining loss")
         axes[1, col].set_title(exp["metric"]["label"])
+        last = max((e["epoch"] for info in exp["rules"].values() for r in info["runs"] for e in r["epochs"]),
+                   default=1)
         for ax in axes[:, col]:
             ax.set_xlabel("epoch")
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+            ax.set_xlim(0.8, last + 0.2)  # a one-epoch run is a point at 1, not a float axis around it
+            if last == 1:
+                ax.set_xticks([1])
             ax.grid(alpha=0.3)
             if _spans_decades(ax):
                 ax.set_yscale("log")

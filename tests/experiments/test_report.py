@@ -73,12 +73,13 @@ def test_one_column_curves_keep_their_title_inside_the_figure(tmp_path, monkeypa
 
     def spy(fig, *args, **kwargs):
         renderer = fig.canvas.get_renderer()
-        box = fig._suptitle.get_window_extent(renderer)
-        seen["title"], seen["inside"] = fig._suptitle.get_text(), box.x0 >= 0 and box.x1 <= fig.bbox.width
+        boxes = [fig._suptitle.get_window_extent(renderer)] + [ax.title.get_window_extent(renderer) for ax in fig.axes]
+        seen["title"], seen["inside"] = fig._suptitle.get_text(), all(b.x0 >= 0 and b.x1 <= fig.bbox.width for b in boxes)
         return real(fig, *args, **kwargs)
 
     monkeypatch.setattr(matplotlib.figure.Figure, "savefig", spy)
     results = fake_results({"lstm": {"adam": [100.0, 101.0], "nadam": [98.0, 99.0]}})
+    results["experiments"]["lstm"]["dataset"] = {"name": "King James Bible (not Penn Treebank)"}
     report.plot_curves(results, str(tmp_path / "curves.png"))
     assert seen["inside"], seen["title"]
     assert seen["title"].count("\n") == 2
