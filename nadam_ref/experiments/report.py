@@ -249,7 +249,8 @@ def plot_curves(results: dict, path: str) -> None:
                 ax.set_yscale("log")
         axes[1, col].legend(fontsize=8, ncol=3)
     # one line per statement when one column is drawn: the two-line title was clipped at 5.2 in
-    keys = ("colour: denominator none / L2 / L∞", "line: momentum none (dotted) / classical (dashed) / Nesterov (solid)")
+    keys = ("colour: denominator none / L2 / L∞",
+            "line: momentum none (dotted) / classical (dashed) / Nesterov (solid)")
     fig.suptitle(
         f"Dozat (2016) reproduced at scale '{results['scale']}', seeds: {results['seeds']}\n"
         + ("\n".join(keys) if len(names) == 1 else "; ".join(keys)),

@@ -74,7 +74,8 @@ def test_one_column_curves_keep_their_title_inside_the_figure(tmp_path, monkeypa
     def spy(fig, *args, **kwargs):
         renderer = fig.canvas.get_renderer()
         boxes = [fig._suptitle.get_window_extent(renderer)] + [ax.title.get_window_extent(renderer) for ax in fig.axes]
-        seen["title"], seen["inside"] = fig._suptitle.get_text(), all(b.x0 >= 0 and b.x1 <= fig.bbox.width for b in boxes)
+        seen["title"] = fig._suptitle.get_text()
+        seen["inside"] = all(b.x0 >= 0 and b.x1 <= fig.bbox.width for b in boxes)
         return real(fig, *args, **kwargs)
 
     monkeypatch.setattr(matplotlib.figure.Figure, "savefig", spy)
