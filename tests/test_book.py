@@ -4,7 +4,9 @@ tarball check, the cache invalidation, and the static and rendered-DOM checks on
 import base64
 import hashlib
 import io
+import os
 import shutil
+import sys
 import tarfile
 
 import pytest
@@ -214,3 +216,19 @@ def test_raw_dollar_math_in_visible_text_is_a_problem():
     problems = book_check.check_rendered_dom("<p>convergence rate $O(1/k^2)$</p>",
                                              book_check.PageCheck("refs", "r.html", math=False))
     assert any("$O(1/k^2)$" in p for p in problems), problems
+
+
+def test_a_build_that_hangs_is_stopped_and_run_again(tmp_path, capsys):
+    marker = tmp_path / "first-attempt"
+    # the first attempt sleeps past the limit (the idle kernel hang); the second finds the marker and exits 0
+    script = (f"import pathlib, sys, time; m = pathlib.Path({str(marker)!r})\n"
+              "if not m.exists():\n    m.touch(); time.sleep(60)\nsys.exit(0)")
+    status = book_build.run_with_retries([sys.executable, "-c", script], dict(os.environ), attempt_s=3, attempts=2)
+    assert status == 0 and marker.exists()
+    assert "attempt 1 of 2" in capsys.readouterr().err
+
+
+def test_a_build_that_always_hangs_gives_up_with_124(tmp_path):
+    status = book_build.run_with_retries([sys.executable, "-c", "import time; time.sleep(60)"], dict(os.environ),
+                                         attempt_s=1, attempts=2)
+    assert status == 124

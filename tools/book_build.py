@@ -26,6 +26,7 @@ import base64
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
@@ -216,6 +217,29 @@ def invalidate_stale_cache(cache_dir: Path = BUILD / ".jupyter_cache", fingerpri
     return stale
 
 
+#: Seconds one ``jupyter-book build`` may take before it is stopped and started again, and how often. Now and then
+#: a notebook's kernel and its client both sit idle, each waiting for the other (seen in notebook 07, with
+#: ipykernel 6 and 7); a second build gets past it, and the execution cache keeps every notebook already run.
+BUILD_ATTEMPT_S = 420
+BUILD_ATTEMPTS = 3
+
+
+def run_with_retries(command: list, env: dict, attempt_s: float = BUILD_ATTEMPT_S,
+                     attempts: int = BUILD_ATTEMPTS) -> int:
+    """Run ``command`` in a session of its own; one that outlives ``attempt_s`` is killed with its kernels and
+    run again, up to ``attempts`` times. Returns the last exit status (124 when every attempt timed out)."""
+    for attempt in range(1, attempts + 1):
+        process = subprocess.Popen(command, env=env, start_new_session=True)
+        try:
+            return process.wait(timeout=attempt_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            print(f"jupyter-book build still running after {attempt_s:.0f} s (attempt {attempt} of {attempts}): "
+                  "stopped it and its kernels", file=sys.stderr)
+    return 124
+
+
 def build(args) -> int:
     started = time.perf_counter()
     mathjax = ensure_mathjax(tarball=args.mathjax_tarball)
@@ -230,10 +254,10 @@ def build(args) -> int:
                "--path-output", str(BOOK), "--builder", "html"]
     if args.warnings_as_errors:
         command.append("-W")
-    result = subprocess.run(command, env=env)
-    if result.returncode != 0:
-        print(f"jupyter-book build failed (exit {result.returncode})", file=sys.stderr)
-        return result.returncode
+    returncode = run_with_retries(command, env)
+    if returncode != 0:
+        print(f"jupyter-book build failed (exit {returncode})", file=sys.stderr)
+        return returncode
     print(f"built {BUILD.relative_to(ROOT) / 'html' / 'index.html'} in {time.perf_counter() - started:.0f} s")
     return 0
 
