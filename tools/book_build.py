@@ -13,7 +13,9 @@ Steps, all offline once MathJax is in place:
    as a "Results" part. Nothing is listed that does not exist.
 3. **Build.** ``jupyter-book build`` writes ``book/_build/html``. Notebooks are executed with jupyter-cache
    (``book/_build/.jupyter_cache``), so a rebuild only re-runs notebooks whose code changed.
-   ``NADAM_REF_FULL=1`` in the environment reaches the notebooks' kernels.
+   ``NADAM_REF_FULL=1`` in the environment reaches the notebooks' kernels. A build that outlives
+   :data:`BUILD_ATTEMPT_S` (a kernel and its client both idle, waiting on each other) is killed with its kernels
+   and run again from the cache, at most :data:`BUILD_ATTEMPTS` times.
 
 Check the result with ``python -m tools.book_check`` (links, no external scripts, math and animations in a
 headless browser).
