@@ -7,6 +7,7 @@ format of the data handed over, not array math of nadam_ref's own).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.metadata
 import re
@@ -95,6 +96,18 @@ def drive(init, step, grad_fn, theta0, steps: int):
         theta = numpy.array(step(handle, g), copy=True)
         path.append(theta)
     return numpy.stack(path)
+
+
+@contextlib.contextmanager
+def library_default(get: Callable, put: Callable, value):
+    """``put(value)`` for the block, then ``put`` back what ``get()`` gave: a peer's global default (torch's
+    default dtype, keras' floatx) set for one run and restored, even when the run fails."""
+    before = get()
+    put(value)
+    try:
+        yield
+    finally:
+        put(before)
 
 
 def import_module(name: str, extra: str = "crosscheck"):

@@ -7,10 +7,9 @@ back after; with the JAX backend they also switch on ``jax_enable_x64``.
 
 from __future__ import annotations
 
-import contextlib
 import os
 
-from ._adapter import Case, drive, import_module
+from ._adapter import Case, drive, import_module, library_default
 
 LIBRARY = "keras"
 EXTRA = "crosscheck"
@@ -24,14 +23,8 @@ def load():
     return import_module("keras")
 
 
-@contextlib.contextmanager
 def _floatx(keras, dtype):
-    before = keras.config.floatx()
-    keras.config.set_floatx(dtype)
-    try:
-        yield
-    finally:
-        keras.config.set_floatx(before)
+    return library_default(keras.config.floatx, keras.config.set_floatx, dtype)
 
 
 def _runner(make):

@@ -16,14 +16,13 @@ they agree to 0.0 (measured), without it they part by ≈1e-8 (keras schedule) a
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import importlib.util
 import os
 import sys
 
 from . import paddle_adapter
-from ._adapter import Case, drive, import_module
+from ._adapter import Case, drive, import_module, library_default
 
 LIBRARY = "tf_keras"
 DISTRIBUTION = "tf-keras"
@@ -40,14 +39,8 @@ def load():
     return import_module("tf_keras", EXTRA)
 
 
-@contextlib.contextmanager
 def _floatx(tf_keras, dtype):
-    before = tf_keras.backend.floatx()
-    tf_keras.backend.set_floatx(dtype)
-    try:
-        yield
-    finally:
-        tf_keras.backend.set_floatx(before)
+    return library_default(tf_keras.backend.floatx, tf_keras.backend.set_floatx, dtype)
 
 
 def _runner(make):

@@ -7,9 +7,7 @@ without it the schedule's running product is float32 (the ``NAdam, float32 produ
 
 from __future__ import annotations
 
-import contextlib
-
-from ._adapter import Case, drive, import_module
+from ._adapter import Case, drive, import_module, library_default
 
 LIBRARY = "torch"
 EXTRA = "crosscheck"
@@ -20,14 +18,8 @@ def load():
     return import_module("torch")
 
 
-@contextlib.contextmanager
 def _default_dtype(torch, dtype):
-    before = torch.get_default_dtype()
-    torch.set_default_dtype(dtype)
-    try:
-        yield
-    finally:
-        torch.set_default_dtype(before)
+    return library_default(torch.get_default_dtype, torch.set_default_dtype, dtype)
 
 
 def _runner(make, scalar_dtype=None):
