@@ -105,8 +105,10 @@ def parse_page(path: Path) -> ParsedPage:
 
 
 def pages(html_dir: Path) -> list[Path]:
-    """The built pages; ``_static`` holds theme templates, not pages."""
-    return sorted(p for p in html_dir.rglob("*.html") if "_static" not in p.relative_to(html_dir).parts)
+    """The built pages; ``_static`` holds theme templates, not pages, and ``lite/`` is the JupyterLite app (its
+    own check: ``tools.lite_check``)."""
+    return sorted(p for p in html_dir.rglob("*.html")
+                  if "_static" not in p.relative_to(html_dir).parts and p.relative_to(html_dir).parts[0] != "lite")
 
 
 def check_static(html_dir: Path) -> list[str]:

@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -181,6 +182,8 @@ def start_chromium(binary: str, profile: str, width: int = 1280, height: int = 1
     if port is None:
         process.kill()
         raise RuntimeError("chromium did not open its DevTools port within 60 s")
+    # Chromium keeps logging to stderr; a full pipe would stop it, so the rest is read and dropped.
+    threading.Thread(target=process.stderr.read, daemon=True).start()
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as response:
         targets = json.load(response)
     page = next(t for t in targets if t.get("type") == "page")
