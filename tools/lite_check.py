@@ -28,7 +28,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.book_check import CHROMIUM_FLAGS, serve
+from tools.book_check import CHROMIUM_FLAGS, serve, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "book" / "_build" / "html" / "lite"
@@ -272,11 +272,7 @@ def main(argv=None) -> int:
     print(f"{NOTEBOOK}: {len(report.cells)} code cells run in {report.seconds or 0:.0f} s on kernel "
           f"{report.kernel!r}; {figures} figure(s), the first shown at {report.figure} px; "
           f"screenshot {report.screenshot}")
-    problems = report.problems()
-    for problem in problems:
-        print("FAIL", problem)
-    print("lite_check: " + ("passed" if not problems else f"{len(problems)} problem(s)"))
-    return 1 if problems else 0
+    return verdict("lite_check", report.problems())
 
 
 if __name__ == "__main__":
