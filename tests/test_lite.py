@@ -68,6 +68,21 @@ def test_pyodide_files_are_taken_only_when_their_hash_is_the_locks(tmp_path):
         lite_build.copy_verified(carrier, packages, ["jedi", "six"], dist)
 
 
+def test_a_vendored_pyodide_lacking_a_file_says_which(tmp_path):
+    roots = lite_build.KERNEL_PACKAGES + lite_build.NOTEBOOK_PACKAGES
+    lock = {"info": {}, "packages": {name: entry(name) for name in roots}}
+    assert lite_build.vendored_lacks(tmp_path) == ["pyodide-lock.json"]
+    for name in lite_build.PYODIDE_CORE:
+        (tmp_path / name).write_text(json.dumps(lock) if name == "pyodide-lock.json" else "")
+    for name in roots:
+        if name != "numpy":
+            (tmp_path / lock["packages"][name]["file_name"]).write_text("")
+    assert lite_build.vendored_lacks(tmp_path) == ["numpy-1-py3-none-any.whl", "comm-*.whl"]
+    (tmp_path / "numpy-1-py3-none-any.whl").write_text("")
+    (tmp_path / "comm-0.2.3-py3-none-any.whl").write_text("")
+    assert lite_build.vendored_lacks(tmp_path) == []
+
+
 def test_site_config_keeps_the_kernel_off_pypi_and_exposes_the_app():
     data = lite_build.site_config()["jupyter-config-data"]
     assert data["litePluginSettings"][lite_build.KERNEL_PLUGIN] == {"disablePyPIFallback": True}

@@ -99,8 +99,12 @@ def ensure_pyodide(vendor: Path = VENDOR, tarball: Path | None = None) -> Path:
     """``vendor/pyodide-<version>``: Pyodide's runtime and the packages the kernel and notebooks need, each file
     checked against Pyodide's own lock; fetched with npm and pip the first time."""
     target = vendor / f"pyodide-{PYODIDE_VERSION}"
-    if (target / "pyodide-lock.json").is_file():
-        return target
+    if target.is_dir():
+        lacking = vendored_lacks(target)
+        if not lacking:
+            return target
+        print(f"{target} lacks {', '.join(lacking[:5])}{' ...' if len(lacking) > 5 else ''}: fetching it again")
+        shutil.rmtree(target)
     vendor.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=vendor) as tmp:
         tmp = Path(tmp)
@@ -122,6 +126,17 @@ def ensure_pyodide(vendor: Path = VENDOR, tarball: Path | None = None) -> Path:
         shutil.copy2(comm, dist / comm.name)
         move_into_place(dist, target)
     return target
+
+
+def vendored_lacks(target: Path) -> list[str]:
+    """The files a vendored Pyodide folder should hold and does not (after a change to what the site serves)."""
+    if not (target / "pyodide-lock.json").is_file():
+        return ["pyodide-lock.json"]
+    lock = json.loads((target / "pyodide-lock.json").read_text(encoding="utf-8"))
+    files = [*PYODIDE_CORE, *(lock["packages"][name]["file_name"]
+                              for name in package_closure(lock["packages"], KERNEL_PACKAGES + NOTEBOOK_PACKAGES))]
+    lacking = [name for name in files if not (target / name).is_file()]
+    return lacking + ([] if any(target.glob("comm-*.whl")) else ["comm-*.whl"])
 
 
 def pip_download(destination: Path) -> list[Path]:

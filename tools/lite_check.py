@@ -257,6 +257,7 @@ def _read_events(events: list[dict], base_url: str, report: Report) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.lite_check", description=__doc__.splitlines()[0])
     parser.add_argument("site", nargs="?", type=Path, default=SITE, help="the built site (book/_build/html/lite)")
+    parser.add_argument("--notebook", default=NOTEBOOK, help=f"the notebook to run ({NOTEBOOK})")
     parser.add_argument("--screenshot", type=Path, default=SCREENSHOT, help="where to save the screenshot")
     parser.add_argument("--chromium", default=os.environ.get("CHROMIUM", "chromium"),
                         help="the Chromium binary (Debian: apt-get install chromium)")
@@ -267,9 +268,9 @@ def main(argv=None) -> int:
     if shutil.which(args.chromium) is None:
         print(f"lite_check: no browser {args.chromium!r} (Debian: apt-get install chromium)", file=sys.stderr)
         return 2
-    report = run_notebook(args.site, args.chromium, args.screenshot)
+    report = run_notebook(args.site, args.chromium, args.screenshot, args.notebook)
     figures = sum(cell["images"] for cell in report.cells)
-    print(f"{NOTEBOOK}: {len(report.cells)} code cells run in {report.seconds or 0:.0f} s on kernel "
+    print(f"{args.notebook}: {len(report.cells)} code cells run in {report.seconds or 0:.0f} s on kernel "
           f"{report.kernel!r}; {figures} figure(s), the first shown at {report.figure} px; "
           f"screenshot {report.screenshot}")
     return verdict("lite_check", report.problems())
