@@ -97,7 +97,7 @@ class Report:
     figure: list | None = None  # [width, height] of the first figure's <img> as the page shows it
     seconds: float | None = None
     requests_elsewhere: list = field(default_factory=list)
-    console_errors: list = field(default_factory=list)
+    page_errors: list = field(default_factory=list)  # uncaught JavaScript exceptions, for diagnosis
     error: str | None = None
     screenshot: Path | None = None
 
@@ -251,7 +251,7 @@ def _read_events(events: list[dict], base_url: str, report: Report) -> None:
             if not url.startswith((base_url, "data:", "blob:", "about:")):
                 report.requests_elsewhere.append(url)
         elif event.get("method") == "Runtime.exceptionThrown":
-            report.console_errors.append(params["exceptionDetails"].get("text", ""))
+            report.page_errors.append(params["exceptionDetails"].get("text", ""))
 
 
 def main(argv=None) -> int:
@@ -270,10 +270,15 @@ def main(argv=None) -> int:
         return 2
     report = run_notebook(args.site, args.chromium, args.screenshot, args.notebook)
     figures = sum(cell["images"] for cell in report.cells)
-    print(f"{args.notebook}: {len(report.cells)} code cells run in {report.seconds or 0:.0f} s on kernel "
+    ran = sum(cell["count"] is not None for cell in report.cells)
+    print(f"{args.notebook}: {ran} of {len(report.cells)} code cells run in {report.seconds or 0:.0f} s on kernel "
           f"{report.kernel!r}; {figures} figure(s), the first shown at {report.figure} px; "
           f"screenshot {report.screenshot}")
-    return verdict("lite_check", report.problems())
+    problems = report.problems()
+    if problems:
+        for error in report.page_errors:
+            print("page error:", error)
+    return verdict("lite_check", problems)
 
 
 if __name__ == "__main__":
