@@ -1,7 +1,8 @@
 # Each target creates .venv and installs only what it needs (see pyproject.toml for the extras):
 #   make demo, make lab      the core and the notebooks extra (no torch, jax, keras or CuPy)
 #   make test                everything: dev, gpu, notebooks, crosscheck, peers, dask
-#   make book                the test set plus the book extra
+#   make book                the test set plus the book and lite extras (the lite extra builds the JupyterLite site)
+#   make lite                the dev and lite extras (the JupyterLite site alone)
 # A stamp per extra set (.venv/.installed-<extras>) records what is installed; pyproject.toml changes redo it.
 PYTHON ?= python3
 VENV   := .venv
@@ -13,14 +14,16 @@ LIGHT  := notebooks
 # from a fresh clone (nadam_ref/crosscheck/README.md, "Installation"); FULL=dev,gpu,notebooks,crosscheck drops it.
 FULL   ?= dev,gpu,notebooks,crosscheck,peers,dask
 
-.PHONY: help venv test demo lint book book-check lab bench clean
+.PHONY: help venv test demo lint book book-check lite lite-check lab bench clean
 
 help:
 	@echo "make demo   - set up .venv and run the main demo (writes to $(OUT)/)"
 	@echo "make test   - set up .venv and run the test suite"
 	@echo "make lint   - ruff"
-	@echo "make book   - build the Jupyter Book into book/_build/html"
+	@echo "make book   - build the Jupyter Book into book/_build/html, the JupyterLite site into book/_build/html/lite"
 	@echo "make book-check - check the built book in headless Chromium (needs Debian's chromium)"
+	@echo "make lite   - build only the notebooks as a JupyterLite site (Python in the browser, nothing to install)"
+	@echo "make lite-check - run notebook 1 of the JupyterLite site in headless Chromium"
 	@echo "make lab    - JupyterLab on notebooks/ at http://127.0.0.1:$(LAB_PORT) (also as root)"
 	@echo "make bench  - run the benchmarks against torch"
 
@@ -44,11 +47,19 @@ lint: $(VENV)/.installed-$(FULL)
 demo: $(VENV)/.installed-$(LIGHT)
 	$(PY) -m nadam_ref demo --out $(OUT)
 
-book: $(VENV)/.installed-$(FULL),book
+book: $(VENV)/.installed-$(FULL),book,lite
 	$(PY) -m tools.book_build
+	$(PY) -m tools.lite_build
 
 book-check: book
 	$(PY) -m tools.book_check
+
+# The site needs no kernel of ours: Pyodide runs the notebooks in the reader's browser (tools/lite_build.py).
+lite: $(VENV)/.installed-dev,lite
+	$(PY) -m tools.lite_build
+
+lite-check: lite
+	$(PY) -m pytest -q -p no:cacheprovider tests/test_lite.py
 
 # --allow-root: containers, CI and many class machines run as root; the server listens on localhost only.
 lab: $(VENV)/.installed-$(LIGHT)

@@ -195,10 +195,13 @@ def test_browser_pages_are_every_page_with_their_animations_and_math(tmp_path):
     (tmp_path / "references.html").write_text("<p>no math</p>")
     (tmp_path / "search.html").write_text("")
     (tmp_path / "_static" / "t.html").write_text("")
+    (tmp_path / "lite" / "lab").mkdir(parents=True)  # the JupyterLite app: tools.lite_check checks it
+    (tmp_path / "lite" / "lab" / "index.html").write_text('<script src="https://cdn.example/x.js"></script>')
     (tmp_path / "notebooks" / "07_race.html").write_text('<img id="_anim_img1a"><img id="_anim_img2b"> class="math"')
     checks = book_check.browser_pages(tmp_path)
     assert [(c.name, c.animations, c.math) for c in checks] == [
         ("index", 0, True), ("notebooks_07_race", 2, True), ("references", 0, False)]
+    assert book_check.check_static(tmp_path) == []
 
 
 def test_measuring_report_problems_are_reported():

@@ -70,8 +70,8 @@ def ensure_mathjax(vendor: Path = VENDOR, tarball: Path | None = None) -> Path:
         return target
     vendor.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=vendor) as tmp:
-        tgz = Path(tarball) if tarball else _npm_pack(Path(tmp))
-        _verify_integrity(tgz, MATHJAX_INTEGRITY)
+        tgz = Path(tarball) if tarball else npm_pack(MATHJAX_PACKAGE, Path(tmp), "--mathjax-tarball mathjax-3.2.2.tgz")
+        verify_integrity(tgz, MATHJAX_INTEGRITY, MATHJAX_PACKAGE)
         unpacked = Path(tmp) / "unpacked"
         with tarfile.open(tgz, "r:gz") as archive:
             members = [m for m in archive.getmembers() if m.name.startswith("package/es5/") and m.isfile()]
@@ -83,24 +83,27 @@ def ensure_mathjax(vendor: Path = VENDOR, tarball: Path | None = None) -> Path:
     return target
 
 
-def _npm_pack(destination: Path) -> Path:
+def npm_pack(package: str, destination: Path, instead: str) -> Path:
+    """The tarball of ``package`` (``name@version``) from the npm registry, written into ``destination``;
+    ``instead`` names the option that passes a tarball you already have."""
     npm = shutil.which("npm")
     if npm is None:
-        raise BookBuildError("MathJax is not vendored yet and npm is not on PATH: install npm (Debian: apt-get install "
-                             "npm), or pass --mathjax-tarball mathjax-3.2.2.tgz")
-    result = subprocess.run([npm, "pack", MATHJAX_PACKAGE, "--pack-destination", str(destination)],
+        raise BookBuildError(f"{package} is not vendored yet and npm is not on PATH: install npm (Debian: apt-get "
+                             f"install npm), or pass {instead}")
+    result = subprocess.run([npm, "pack", package, "--pack-destination", str(destination)],
                             capture_output=True, text=True)
-    tarballs = sorted(destination.glob("mathjax-*.tgz"))
+    tarballs = sorted(destination.glob(f"{package.split('@')[0]}-*.tgz"))
     if result.returncode != 0 or not tarballs:
-        raise BookBuildError(f"npm pack {MATHJAX_PACKAGE} failed (exit {result.returncode}): {result.stderr.strip()}")
+        raise BookBuildError(f"npm pack {package} failed (exit {result.returncode}): {result.stderr.strip()}")
     return tarballs[0]
 
 
-def _verify_integrity(path: Path, integrity: str) -> None:
+def verify_integrity(path: Path, integrity: str, what: str) -> None:
+    """Check ``path`` against npm's ``integrity`` field (``sha512-<base64>``) for ``what``."""
     algorithm, expected = integrity.split("-", 1)
     digest = base64.b64encode(hashlib.new(algorithm, Path(path).read_bytes()).digest()).decode()
     if digest != expected:
-        raise BookBuildError(f"{path}: {algorithm} is {digest}, expected {expected} ({MATHJAX_PACKAGE})")
+        raise BookBuildError(f"{path}: {algorithm} is {digest}, expected {expected} ({what})")
 
 
 # -- sources ---------------------------------------------------------------------------------------------------

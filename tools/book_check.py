@@ -105,8 +105,10 @@ def parse_page(path: Path) -> ParsedPage:
 
 
 def pages(html_dir: Path) -> list[Path]:
-    """The built pages; ``_static`` holds theme templates, not pages."""
-    return sorted(p for p in html_dir.rglob("*.html") if "_static" not in p.relative_to(html_dir).parts)
+    """The built pages; ``_static`` holds theme templates, not pages, and ``lite/`` is the JupyterLite app (its
+    own check: ``tools.lite_check``)."""
+    return sorted(p for p in html_dir.rglob("*.html")
+                  if "_static" not in p.relative_to(html_dir).parts and p.relative_to(html_dir).parts[0] != "lite")
 
 
 def check_static(html_dir: Path) -> list[str]:
@@ -367,6 +369,14 @@ def check_in_browser(html_dir: Path, screenshot_dir: Path, binary: str) -> tuple
     return problems, shots
 
 
+def verdict(tool: str, problems: list[str]) -> int:
+    """Print each problem and the verdict; the exit status (0 passed, 1 failed)."""
+    for problem in problems:
+        print("FAIL", problem)
+    print(f"{tool}: " + ("passed" if not problems else f"{len(problems)} problem(s)"))
+    return 1 if problems else 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.book_check", description=__doc__.splitlines()[0])
     parser.add_argument("html", nargs="?", type=Path, default=HTML_DIR, help="the built book (book/_build/html)")
@@ -389,10 +399,7 @@ def main(argv=None) -> int:
         print(f"browser: {len(checked)} pages ({', '.join(p.name for p in checked)}); {len(browser_problems)} "
               f"problem(s); {len(shots)} screenshots in {args.screenshots}")
         problems += browser_problems
-    for problem in problems:
-        print("FAIL", problem)
-    print("book_check: " + ("passed" if not problems else f"{len(problems)} problem(s)"))
-    return 1 if problems else 0
+    return verdict("book_check", problems)
 
 
 if __name__ == "__main__":
