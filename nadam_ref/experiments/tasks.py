@@ -2,7 +2,8 @@
 
 An *experiment* (an entry of :data:`EXPERIMENTS`) has
 
-* ``METRIC`` — ``{"name", "label"}`` of the metric its table reports (the paper's "test loss" or "test perp");
+* ``METRIC`` — ``{"name", "label"}`` of the metric its table reports (the paper's "test loss" or "test perp"),
+  and for word2vec ``"baseline"``, the name of the value the metric must beat to mean anything;
 * ``load_data(cfg)`` — the data of one configuration, loaded once and shared by every rule and seed;
 * ``make_task(data, cfg, seed)`` — a fresh *task*: ``model`` (built by :func:`nadam_ref.models.build` from
   ``seed``), ``train_batches(epoch, rng) -> (count, iterable)`` and ``evaluate() -> {"valid": {..}, "test":

@@ -17,6 +17,10 @@ The noise distribution needs the corpus word counts: pass ``counts=`` to :func:`
 (ordered like the vocabulary). Without them the model assumes Zipf's law, count ∝ 1/(rank + 1), which is what
 a frequency-sorted vocabulary roughly follows.
 
+Evaluation (:meth:`Word2Vec.evaluate`) asks NCE's own classifier, on held-out pairs, whether the true context
+word outscores noise words; the experiments set it beside a shuffled-centre baseline
+(:mod:`nadam_ref.experiments.tasks`).
+
 Sizes: ``class`` is a 3k-word vocabulary (Tiny Shakespeare), 64 dimensions, 16 noise words; ``tiny`` is for
 gradient checks.
 """

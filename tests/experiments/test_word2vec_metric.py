@@ -146,5 +146,8 @@ def test_claims_read_the_baseline_the_metric_names():
 def test_report_sets_the_metric_beside_its_baseline():
     lines = report.table_markdown(held_out_results(0.1)).splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("| rule | context_error | baseline"))
-    assert lines[header + 2] == "| GD | 0.4020 | 0.5040 | – | – | – |"
+    gd = lines[header + 2]
+    assert gd.startswith("| GD | 0.4020 | 0.5040 | supported: -0.1020 [") and gd.endswith("] | – | – | – |"), gd
+    failing = report.table_markdown(held_out_results(-0.2)).splitlines()
+    assert failing[header + 2].startswith("| GD | 0.4020 | 0.2040 | not supported: +0.1980 [")
     assert any("another metric" in line for line in lines)
