@@ -14,6 +14,7 @@ import json
 import math
 import re
 import statistics
+import textwrap
 from importlib import resources
 
 from .._io import atomic_file
@@ -265,7 +266,7 @@ def plot_curves(results: dict, path: str) -> None:
         # the data on a line of its own: "… on King James Bible (not Penn Treebank)" is wider than a panel
         heading = title(name, exp.get("dataset", {}).get("name")).replace(" on ", "\non ", 1)
         axes[0, col].set_title(f"{heading}\ntraining loss")
-        axes[1, col].set_title(exp["metric"]["label"])
+        axes[1, col].set_title(textwrap.fill(exp["metric"]["label"], 48))  # a long label is wider than a panel
         last = max((e["epoch"] for info in exp["rules"].values() for r in info["runs"] for e in r["epochs"]),
                    default=1)
         for ax in axes[:, col]:

@@ -3,6 +3,9 @@ beside its shuffled-centre baseline (tasks.Word2Vec, models.word2vec.Word2Vec.ev
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy
 import pytest
 
@@ -151,3 +154,12 @@ def test_report_sets_the_metric_beside_its_baseline():
     failing = report.table_markdown(held_out_results(-0.2)).splitlines()
     assert failing[header + 2].startswith("| GD | 0.4020 | 0.2040 | not supported: +0.1980 [")
     assert any("another metric" in line for line in lines)
+
+
+DEMO = Path(__file__).resolve().parents[2] / "docs" / "reproduction" / "word2vec-metric"
+
+
+def test_the_committed_demonstration_table_is_rendered_from_its_results():
+    results = json.loads((DEMO / "results.json").read_text(encoding="utf-8"))
+    assert (DEMO / "table.md").read_text(encoding="utf-8") == report.table_markdown(results)
+    assert results["experiments"]["word2vec"]["metric"] == tasks.Word2Vec.METRIC
