@@ -16,6 +16,7 @@ import numpy
 
 from ..backend import to_host
 from ._files import SHIPPED, DataError, read_utf8
+from .text import partners_in_a_cycle
 
 SHIPPED_ANALOGIES = SHIPPED / "analogies" / "questions-words.txt"
 
@@ -76,10 +77,10 @@ def analogy_report(embeddings, vocab, questions, shuffle_seed: int = 2016, chunk
     ids = numpy.array([[vocab.index[w] for w in q] for _, q in questions if all(w in vocab.index for w in q)])
     target = unit[ids[:, 1]] - unit[ids[:, 0]] + unit[ids[:, 2]]
     target /= numpy.maximum(numpy.linalg.norm(target, axis=1, keepdims=True), 1e-12)
-    order = numpy.random.default_rng(shuffle_seed).permutation(len(ids))
-    other = numpy.empty(len(ids), dtype=numpy.int64)
-    other[order] = ids[numpy.roll(order, -1), 3]  # each question gets the next one's answer (in a fixed order)
-    shuffled = float(((1.0 - (target * unit[other]).sum(axis=1)) / 2.0).mean()) if len(ids) > 1 else float("nan")
+    shuffled = float("nan")
+    if len(ids) > 1:
+        other = partners_in_a_cycle(ids[:, 3], shuffle_seed)  # each question gets another one's answer
+        shuffled = float(((1.0 - (target * unit[other]).sum(axis=1)) / 2.0).mean())
     hits = 0
     for start in range(0, len(ids), chunk):
         scores = target[start:start + chunk] @ unit.T

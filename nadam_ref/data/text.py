@@ -191,3 +191,33 @@ def skipgram_pairs(ids, window: int = 1):
         centres += [ids[:-offset], ids[offset:]]    # context to the right, then to the left
         contexts += [ids[offset:], ids[:-offset]]
     return numpy.concatenate(centres), numpy.concatenate(contexts)
+
+
+def heldout_pairs(ids, vocab: Vocab, window: int = 1, limit: int | None = None, seed: int = 2016):
+    """The skip-gram pairs of held-out text ``ids`` (a validation or test split) that word2vec's held-out metric
+    scores: :func:`skipgram_pairs`, less every pair with ``<unk>`` on either side (a word outside the
+    vocabulary has no vector of its own to be judged by). With ``limit``, a fixed sample of that many pairs
+    drawn without replacement by ``seed``, kept in corpus order: the same pairs for every rule and seed."""
+    centre, context = skipgram_pairs(ids, window)
+    unk = vocab.index.get(UNK)
+    known = (centre != unk) & (context != unk)
+    centre, context = centre[known], context[known]
+    if not len(centre):
+        raise EmptyCorpusError(f"{len(ids)} held-out words give no skip-gram pair without {UNK}")
+    if limit is not None and len(centre) > limit:
+        keep = numpy.sort(numpy.random.default_rng(seed).choice(len(centre), size=limit, replace=False))
+        centre, context = centre[keep], context[keep]
+    return centre, context
+
+
+def partners_in_a_cycle(values, seed: int):
+    """``values`` with each item replaced by the next one along a fixed random cycle through all of them
+    (drawn from ``seed``): each item gets another item's value, never its own slot's. Shuffled baselines use it
+    to pair each question or word pair with another's answer or centre word."""
+    values = numpy.asarray(values)
+    if len(values) < 2:
+        raise ValueError(f"a cycle needs at least 2 items to pair each with another; got {len(values)}")
+    order = numpy.random.default_rng(seed).permutation(len(values))
+    out = numpy.empty_like(values)
+    out[order] = values[numpy.roll(order, -1)]
+    return out

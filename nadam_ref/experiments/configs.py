@@ -159,6 +159,7 @@ _CONFIGS = {
             "vocab_size": 1000,
             "train_tokens": 3000,
             "window": 1,
+            "eval_pairs": 500,
             "batch_size": 128,
             "batches_per_epoch": 20,
             "epochs": 2,
@@ -170,6 +171,7 @@ _CONFIGS = {
             "vocab_size": 3000,
             "train_tokens": None,
             "window": 1,
+            "eval_pairs": None,  # all of them (≈ 20k a split)
             "batch_size": 128,
             "batches_per_epoch": 1000,
             "epochs": 3,
@@ -181,6 +183,7 @@ _CONFIGS = {
             "vocab_size": 50000,
             "train_tokens": None,
             "window": 1,
+            "eval_pairs": 100000,  # a fixed sample of the ≈ 1.7M
             "batch_size": 128,
             "batches_per_epoch": None,
             "epochs": 1,

@@ -17,6 +17,10 @@ The noise distribution needs the corpus word counts: pass ``counts=`` to :func:`
 (ordered like the vocabulary). Without them the model assumes Zipf's law, count ∝ 1/(rank + 1), which is what
 a frequency-sorted vocabulary roughly follows.
 
+Evaluation (:meth:`Word2Vec.evaluate`) asks NCE's own classifier, on held-out pairs, whether the true context
+word outscores noise words; the experiments set it beside a shuffled-centre baseline
+(:mod:`nadam_ref.experiments.tasks`).
+
 Sizes: ``class`` is a 3k-word vocabulary (Tiny Shakespeare), 64 dimensions, 16 noise words; ``tiny`` is for
 gradient checks.
 """
@@ -104,3 +108,47 @@ class Word2Vec(Model):
     def embeddings(self):
         """The word vectors (the embedding table), as used for the analogy metric."""
         return self.params["embedding"]
+
+    # -- held-out evaluation ---------------------------------------------------------------------------------
+
+    def heldout_candidates(self, n_pairs: int, seed: int):
+        """``(n_pairs, k)`` noise words, ``k`` for each held-out pair, drawn from the noise distribution by a
+        generator seeded with ``seed``: the same candidates for every model with this vocabulary and ``k``."""
+        rng = numpy.random.default_rng(seed)
+        return rng.choice(len(self.noise_q), size=(n_pairs, self.config["noise"]), replace=True, p=self.noise_q)
+
+    def evaluate(self, centre, context, candidates, chunk: int = 4096) -> dict:
+        r"""NCE's own classifier on held-out pairs: does the true context word outscore noise words?
+
+        ``centre``, ``context`` ``(N,)`` word ids of held-out pairs; ``candidates`` ``(N, K)`` noise words drawn
+        for each pair (:meth:`heldout_candidates`). Every word is scored by NCE's logit without dropout,
+        :math:`s(w) = e_c \cdot u_w + b_w - \log(k\,q(w))`, the log-odds that :math:`w` came from the data
+        rather than the noise (see :mod:`nadam_ref.nn.nce`). Returns
+
+        * ``error`` — the share of (pair, candidate) comparisons in which the candidate scores at least as high
+          as the true context word (ties count as errors; a candidate that *is* the context word is left out):
+          one minus the area under the ROC curve, 0 for a perfect ranking, about ½ for scores that know nothing;
+        * ``loss`` — the NCE loss with each pair's candidates as its noise words, mean over pairs (with
+          :math:`K = k` candidates, the training loss on held-out pairs);
+        * ``pairs`` — how many pairs were scored.
+        """
+        p, V = self.params, self.config["vocab"]
+        pairs = {"centre": numpy.asarray(centre), "context": numpy.asarray(context),
+                 "candidates": numpy.asarray(candidates)}
+        n = len(pairs["centre"])
+        if not n:
+            raise ValueError("word2vec: no held-out pairs to evaluate")
+        errors, compared, total = 0, 0, 0.0
+        for start in range(0, n, chunk):
+            part = {k: v[start:start + chunk] for k, v in pairs.items()}
+            c = self._int_input(part, "centre", (None,), V)
+            o = self._int_input(part, "context", c.shape, V)
+            noise = self._int_input(part, "candidates", (len(c), None), V)
+            e = p["embedding"][c]
+            true = (e * p["nce_W"][o]).sum(axis=1) + p["nce_b"][o] - self.log_kq[o]
+            other = (e[:, None, :] * p["nce_W"][noise]).sum(axis=2) + p["nce_b"][noise] - self.log_kq[noise]
+            distinct = noise != o[:, None]
+            errors += int(((other >= true[:, None]) & distinct).sum())
+            compared += int(distinct.sum())
+            total += float(nn.softplus(-true).sum() + nn.softplus(other).sum())
+        return {"error": errors / compared if compared else float("nan"), "loss": total / n, "pairs": n}
