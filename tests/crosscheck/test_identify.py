@@ -29,7 +29,8 @@ def test_identify_names_the_documented_mapping_of_every_adapter(library, case):
     if case.variant is not None:
         documented = {**rules.spec(case.rule).defaults(), **case.variant}
         assert result, str(result)
-        assert any(m.rule == case.rule and m.variant == documented for m in result.matches), str(result)
+        spellings = [spelling for m in result.matches for spelling in (m, *m.same)]
+        assert any(m.rule == case.rule and m.variant == documented for m in spellings), str(result)
     else:  # no exact mapping: none, and no variant nearer than the cross-check's closest
         row = harness.run_case(case, "float64", result.steps, result.problems)
         assert not result, str(result)
@@ -43,10 +44,12 @@ def test_identify_answers_none_for_a_wrong_step_function_and_names_the_slip(name
     variant, symbol, lr = wrong_steps.EXPECTED[name]
     result = identify(getattr(wrong_steps, name), hparams={**PAPER, "lr": lr})
     assert not result
-    nearest = result.nearest[0]
-    assert (nearest.label(), nearest.symbol) == (variant, symbol), str(result)
-    assert nearest.step == 1 and nearest.line == dict(rules.get(nearest.rule).BOX)[symbol]
+    longest = result.longest
+    assert (longest.label(), longest.symbol) == (variant, symbol), str(result)
+    assert longest.step == 1 and longest.line == dict(rules.get(longest.rule).BOX)[symbol]
     assert "none reproduces it" in str(result) and f"line {symbol!r}" in str(result)
+    assert [m.distance for m in result.nearest] == sorted(m.distance for m in result.nearest)
+    assert result.nearest[0].distance <= longest.distance
 
 
 def test_the_right_step_function_is_found_and_its_twin_is_not():
