@@ -11,13 +11,11 @@ to remember it.
     >>> def in_place(theta):
     ...     theta -= 1.0
     ...     return theta
-    >>> calling_with_copies(in_place)(theta0), theta0
+    >>> in_place(handed(theta0)), theta0
     (array([0., 1.]), array([1., 2.]))
 """
 
 from __future__ import annotations
-
-import functools
 
 from .backend import is_array
 
@@ -27,12 +25,3 @@ def handed(value):
     else (a number, a dict of the user's own state, a function) as it is."""
     return value.copy() if is_array(value) else value  # ndarray.copy() keeps the backend and the device
 
-
-def calling_with_copies(fn):
-    """``fn``, called with :func:`handed` copies of its arguments."""
-
-    @functools.wraps(fn)
-    def call(*args, **kwargs):
-        return fn(*map(handed, args), **{name: handed(value) for name, value in kwargs.items()})
-
-    return call
