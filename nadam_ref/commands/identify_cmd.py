@@ -18,7 +18,7 @@ from . import CLIError
 
 MAX_STEPS = 100_000
 #: Measured with ``--rules all`` on the project's 2-core machine (see the commit that set it); it is linear in --steps.
-SECONDS_PER_1000_STEPS = "≈ 10 s"
+SECONDS_PER_1000_STEPS = "≈ 10 s of one CPU core"
 
 _KINDS = {"torch": "a torch.optim.Optimizer class (also timm, pytorch-optimizer)", "optax": "an optax factory",
           "keras": "a keras 3 optimizer class", "tf_keras": "a tf.keras 2 optimizer class",

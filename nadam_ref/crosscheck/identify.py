@@ -118,6 +118,7 @@ class Identification:
     matches: list = field(default_factory=list)  # one Match per answer (its other spellings in .same), nearest first
     nearest: list = field(default_factory=list)  # the nearest answers by distance, whether or not they match
     longest: Match | None = None  # a step function reporting box lines: the likely variant agreeing with it longest
+    rescaled: Match | None = None  # when the nearest has no scale that explains it: the nearest variant with one
     rules: list = field(default_factory=list)  # the rules searched, in the order searched
     chosen: str = ""  # why those rules: "as asked", "its name says 'adam'", ...
     widened: list = field(default_factory=list)  # the rules searched after none of the likely ones reproduced it
@@ -157,14 +158,17 @@ class Identification:
                 lines += [f"      the same numbers: {', '.join(s.label() for s in m.same)}"] if m.same else []
         else:
             best = self.nearest[0]
+            declared = f" (declared for {'; '.join(best.declared_for())})" if best.declared_for() else ""
             lines.append(f"  none reproduces it within {self.tolerance:g}. Nearest: {best.label()} at "
-                         f"{best.distance:.1e}")
+                         f"{best.distance:.1e}{declared}")
             lines += [f"    the same numbers: {', '.join(s.label() for s in best.same)}"] if best.same else []
             lines.append(f"    first parts at step {best.step}, line {best.symbol!r}: {best.line}")
             lines.append(f"    {best.explained or 'no one scale of η, nor of η and ε together, makes it reproduce it'}")
+            if self.rescaled is not None:
+                lines.append(f"  with one scale: {self.rescaled.explained}")
             for m in self.nearest[1:]:
-                also = f" (the same numbers: {', '.join(s.label() for s in m.same)})" if m.same else ""
-                lines.append(f"  next: {m.label()} at {m.distance:.1e}{also}")
+                also = f"; the same numbers: {', '.join(s.label() for s in m.same)}" if m.same else ""
+                lines.append(f"  next: {m.label()} at {m.distance:.1e} ({_differences(best, m)}{also})")
             if self.longest is not None:
                 m = self.longest
                 lines.append(f"  agrees longest with the box lines it reports: {m.label()} (at {m.distance:.1e}); "
@@ -178,10 +182,21 @@ class Identification:
                 "matches": [m.as_dict() for m in self.matches], "nearest": [m.as_dict() for m in self.nearest],
                 "rules_searched": self.rules, "rules_chosen": self.chosen, "rules_widened": self.widened,
                 "longest": self.longest.as_dict() if self.longest is not None else None,
+                "rescaled": self.rescaled.as_dict() if self.rescaled is not None else None,
                 "searched": self.searched, "seconds": self.seconds, "dropped": self.dropped,
                 "warnings": self.warnings}
 
     _all: list = field(default_factory=list, repr=False)
+
+
+def _differences(nearest: Match, other: Match) -> str:
+    """What ``other`` changes from ``nearest``, in options (or: another rule)."""
+    if other.rule != nearest.rule:
+        return f"another rule: {other.rule}"
+    changed = [f"{k}={v!r}" for k, v in other.variant.items() if nearest.variant.get(k, object()) != v]
+    changed += [f"no {k}" for k in nearest.variant if k not in other.variant]
+    changed += ["η, μ, ν, ε rounded to float32"] * (other.float32_hparams and not nearest.float32_hparams)
+    return "from the nearest: " + (", ".join(changed) or "η, μ, ν, ε as given")
 
 
 def likely_rules(name: str) -> tuple[str, ...]:
@@ -410,6 +425,8 @@ def identify(target, kwargs: dict | None = None, *, kind: str | None = None, rul
             # by distance; a tie (rare: the same distance to the last digit) goes to the one that agrees longest
             result.nearest = sorted(nearest, key=lambda m: (m.distance, -m.step, -m.agreed))
             result.nearest[0].explained = _explain(result.nearest[0], paths, steps, tolerance)
+            if not result.nearest[0].explained:
+                result.rescaled = _rescaled(found, paths, steps, tolerance)
             if kind == "step" and _reported(obj, paths):
                 result.longest = _agreeing_longest(obj, first, found, paths, steps, tolerance)
     result.seconds = time.perf_counter() - searching
@@ -609,6 +626,16 @@ def _locate(match, obj, kind, paths, steps, tolerance):
     match.symbol, match.line = "theta", dict(module.BOX)["theta"]
 
 
+def _rescaled(found, paths, steps, tolerance) -> Match | None:
+    """The nearest variant that a named scale of η (or of η and ε) makes reproduce the target, e.g. a step function
+    given η = 0.002 whose own η is 0.001: a cheap first-step fit for every variant, a run only where it names one."""
+    for _, match in _nearest(found, tolerance):
+        match.explained = _explain(match, paths, steps, tolerance, fitted_too=False)
+        if match.explained:
+            return match
+    return None
+
+
 def _reported(step_fn, paths) -> tuple:
     """The box quantities other than θ a step function reports at its first step (its intermediates' names)."""
     problem, theta0, _, _ = next(iter(paths.values()))
@@ -631,16 +658,16 @@ def _agreeing_longest(step_fn, rule_names, found, paths, steps, tolerance):
                default=None)
 
 
-def _explain(match, paths, steps, tolerance) -> str | None:
+def _explain(match, paths, steps, tolerance, fitted_too=True) -> str | None:
     """In words, a scale of η, or of η and ε together, with which ``match`` reproduces the target: fitted from the
-    first step, named where it is a simple expression of μ or ν, and checked on every problem. None when no such
-    scale reproduces it."""
+    first step, named where it is a simple expression of μ or ν (``fitted_too``: also tried as fitted), and checked
+    on every problem. None when no such scale reproduces it."""
     fitted = _first_step_ratio(match, paths)
     if fitted is None:
         return None
     numbers = next(iter(paths.values()))[3]
     tries = [(f"{label} = {value:.6g}", value) for label, value in _named_scales(numbers).items()
-             if abs(value / fitted - 1) < 1e-3] + [(f"{fitted:.6g} (fitted)", fitted)]
+             if abs(value / fitted - 1) < 1e-3] + [(f"{fitted:.6g} (fitted)", fitted)] * fitted_too
     reads = rules.spec(match.rule).hparams
     for names, words in ((("lr",), "η"), (("lr", "eps"), "η and ε")):
         if not set(names) <= set(reads):

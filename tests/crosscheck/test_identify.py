@@ -250,3 +250,22 @@ def test_cli_identify_imports_a_module_from_the_current_directory(tmp_path, monk
     assert "per 1000 steps with --rules all" in text and "learning_rate, beta1" in text
     assert main(["identify", "--step", "my_adamax:step", "--hparams", '{"learning_rate": 2e-3, "beta": 1}']) == 2
     assert "unknown key 'beta'" in capsys.readouterr().err
+
+
+def test_a_step_function_told_the_wrong_eta_is_named_with_the_scale_that_explains_it():
+    def adam_in_place(theta, g, state):  # torch's Adam written in place, its own η = 1e-3
+        t = state.get("t", 0) + 1
+        m, n = state.setdefault("m", np.zeros_like(theta)), state.setdefault("n", np.zeros_like(theta))
+        m *= 0.99
+        m += 0.01 * g
+        n *= 0.999
+        n += 0.001 * g * g
+        theta -= 1e-3 / (1 - 0.99**t) * m / (np.sqrt(n / (1 - 0.999**t)) + 1e-8)
+        state["t"] = t
+        return theta, state
+
+    told = identify(adam_in_place, hparams={**PAPER, "lr": 2e-3})
+    assert not told and told.rescaled is not None, str(told)
+    assert told.rescaled.rule == "adam" and "with η scaled by 1/2 = 0.5: reproduces it" in told.rescaled.explained
+    right = identify(adam_in_place, hparams={**PAPER, "lr": 1e-3})
+    assert [m.label() for m in right.matches] == ["adam(schedule='constant', eps_placement='outside')"], str(right)
