@@ -11,11 +11,13 @@ to remember it.
     >>> def in_place(theta):
     ...     theta -= 1.0
     ...     return theta
-    >>> in_place(handed(theta0)), theta0
-    (array([0., 1.]), array([1., 2.]))
+    >>> in_place(handed(theta0)), calling_with_copies(in_place)(theta0), theta0
+    (array([0., 1.]), array([0., 1.]), array([1., 2.]))
 """
 
 from __future__ import annotations
+
+import functools
 
 from .backend import is_array
 
@@ -25,3 +27,13 @@ def handed(value):
     else (a number, a dict of the user's own state, a function) as it is."""
     return value.copy() if is_array(value) else value  # ndarray.copy() keeps the backend and the device
 
+
+
+def calling_with_copies(fn):
+    """``fn``, called with :func:`handed` copies of its arguments (a user's gradient or step function)."""
+
+    @functools.wraps(fn)
+    def call(*args):
+        return fn(*map(handed, args))
+
+    return call

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from . import rules as _rules
 from .backend import array_module, is_array
-from .handover import handed
+from .handover import calling_with_copies
 
 
 def trajectory(rule: str, grad_fn, theta0, steps: int, **hparams):
@@ -47,10 +47,11 @@ def iterate(rule: str, grad_fn, theta0, steps: int, **hparams) -> Iterator[tuple
         raise TypeError(f"theta0 has dtype {theta0.dtype}; expected a floating dtype")
 
     needs_fn = module.SPEC.needs_grad_fn
+    grad_fn = calling_with_copies(grad_fn)  # it may work in place on the point it is given: give it a copy
     theta, state = theta0, _rules.init_state(module, theta0)
     for _ in range(steps):
-        g_or_fn = ((lambda point: gradient_like(grad_fn(handed(point)), point)) if needs_fn
-                   else gradient_like(grad_fn(handed(theta)), theta))
+        g_or_fn = ((lambda point: gradient_like(grad_fn(point), point)) if needs_fn
+                   else gradient_like(grad_fn(theta), theta))
         theta, state, trace = module.step(theta, g_or_fn, state, hp)
         yield theta, trace
 

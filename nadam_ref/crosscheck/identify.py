@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 import numpy
 
 from .. import rules
-from ..handover import handed
+from ..handover import calling_with_copies, handed
 from ..trajectory import trajectory
 from . import problems as _problems
 from ._adapter import Case, float32_rounded, installed_version
@@ -326,10 +326,12 @@ def _library_runner(obj, kwargs: dict, kind: str):
 
 
 def _step_runner(step_fn):
+    step_fn = calling_with_copies(step_fn)  # it may write into the θ and g it is given
+
     def run(grad_fn, theta0, steps, dtype, numbers):
         theta, state, path = theta0, {}, [numpy.array(theta0, copy=True)]
         for t in range(1, steps + 1):
-            out = step_fn(handed(theta), handed(grad_fn(theta)), state)
+            out = step_fn(theta, grad_fn(theta), state)
             if not isinstance(out, tuple) or len(out) not in (2, 3):
                 raise TypeError(f"step_fn returned {type(out).__name__} at step {t}; expected (theta, state) or "
                                 "(theta, state, intermediates)")
@@ -666,7 +668,8 @@ def _explain(match, paths, steps, tolerance, fitted_too=True) -> str | None:
     if fitted is None:
         return None
     numbers = next(iter(paths.values()))[3]
-    tries = [(f"{label} = {value:.6g}", value) for label, value in _named_scales(numbers).items()
+    tries = [(label if label == f"{value:g}" else f"{label} = {value:.6g}", value)
+             for label, value in _named_scales(numbers).items()
              if abs(value / fitted - 1) < 1e-3] + [(f"{fitted:.6g} (fitted)", fitted)] * fitted_too
     reads = rules.spec(match.rule).hparams
     for names, words in ((("lr",), "η"), (("lr", "eps"), "η and ε")):
