@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from . import rules as _rules
 from .backend import array_module, is_array
+from .handover import calling_with_copies
 
 
 def trajectory(rule: str, grad_fn, theta0, steps: int, **hparams):
@@ -20,6 +21,7 @@ def trajectory(rule: str, grad_fn, theta0, steps: int, **hparams):
     ``grad_fn(theta) -> gradient`` (same shape and backend as ``theta``). For ``nag_lookahead`` it is called at
     the look-ahead point, and the iterates are the θ of Algorithm 3 (not the look-ahead points).
     A NaN or inf is carried on, not raised: callers that race rules check for divergence themselves.
+    ``grad_fn`` gets a copy of each point (:mod:`nadam_ref.handover`), so one that works in place changes nothing here.
     """
     xp = array_module(theta0) if is_array(theta0) else None
     path = [theta0] + [theta for theta, _ in iterate(rule, grad_fn, theta0, steps, **hparams)]
@@ -45,6 +47,7 @@ def iterate(rule: str, grad_fn, theta0, steps: int, **hparams) -> Iterator[tuple
         raise TypeError(f"theta0 has dtype {theta0.dtype}; expected a floating dtype")
 
     needs_fn = module.SPEC.needs_grad_fn
+    grad_fn = calling_with_copies(grad_fn)  # it may work in place on the point it is given: give it a copy
     theta, state = theta0, _rules.init_state(module, theta0)
     for _ in range(steps):
         g_or_fn = ((lambda point: gradient_like(grad_fn(point), point)) if needs_fn

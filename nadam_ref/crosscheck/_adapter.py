@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy
 
+from ..handover import handed
 from ..trajectory import gradient_like
 
 
@@ -87,13 +88,15 @@ def float32_rounded(hp: dict) -> dict:
 def drive(init, step, grad_fn, theta0, steps: int):
     """Run a library for ``steps`` steps: ``init(theta0) -> handle``, ``step(handle, g) -> theta`` (host array).
 
-    The gradient is always computed on the host from the library's current iterate, and checked for shape.
+    The gradient is always computed on the host from the library's current iterate, and checked for shape. The
+    library gets copies of θ₀ and of each gradient (:mod:`nadam_ref.handover`): one that keeps the array it is given
+    as its parameter and updates it in place changes nothing of ours.
     """
-    handle, theta = init(theta0), theta0
+    handle, theta = init(handed(theta0)), theta0
     path = [numpy.array(theta0, copy=True)]
     for _ in range(steps):
         g = gradient_like(grad_fn(theta), theta)
-        theta = numpy.array(step(handle, g), copy=True)
+        theta = numpy.array(step(handle, handed(g)), copy=True)
         path.append(theta)
     return numpy.stack(path)
 

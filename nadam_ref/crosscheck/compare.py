@@ -24,6 +24,7 @@ import numpy
 
 from .. import rules
 from ..backend import array_module, is_array, to_host
+from ..handover import handed
 from ..trajectory import gradient_like
 from . import problems
 
@@ -102,8 +103,8 @@ def compare(step_fn, rule: str, grad_fn=None, theta0=None, steps: int = 20, rtol
     ``grad_fn`` and ``theta0`` default to the ``quadratic`` cross-check problem; ``hparams`` are those the rule
     reads (``lr``, ``mu``, ``nu``, ``eps``, ``schedule``, ``eps_placement``, ...) and must describe what your
     function is meant to compute. The gradient is taken once a step, at the reference's θ, and both sides get
-    their own copy of it (and of θ₀), so a function that works in place or replays recorded gradients is judged
-    fairly. ``rtol`` is a number >= 0.
+    their own copy of it and of θ₀ (:mod:`nadam_ref.handover`), so a function that works in place or replays
+    recorded gradients is judged fairly. ``rtol`` is a number >= 0.
     """
     module = rules.get(rule)
     hp = rules.make_hparams(module, **hparams)
@@ -120,16 +121,16 @@ def compare(step_fn, rule: str, grad_fn=None, theta0=None, steps: int = 20, rtol
     xp = array_module(theta0)
     needs_fn = module.SPEC.needs_grad_fn
     theta_ref, state_ref = xp.array(theta0, copy=True), rules.init_state(module, theta0)
-    theta, state, worst, seen = xp.array(theta0, copy=True), {}, 0.0, []
+    theta, state, worst, seen = handed(theta0), {}, 0.0, []
     for t in range(1, steps + 1):
         if needs_fn:
             asked = {}
             theta_ref, state_ref, trace = module.step(theta_ref, _recording(grad_fn, asked), state_ref, hp)
             given = _shared_at_lookahead(grad_fn, asked, rtol)
         else:
-            g = gradient_like(grad_fn(xp.array(theta_ref, copy=True)), theta_ref)
+            g = gradient_like(grad_fn(handed(theta_ref)), theta_ref)
             theta_ref, state_ref, trace = module.step(theta_ref, g, state_ref, hp)
-            given = xp.array(g, copy=True)
+            given = handed(g)
         theta, state, mine = _unpack(step_fn(theta, given, state), t)
         mine = {**mine, "theta": theta}
         if not needs_fn:
@@ -170,7 +171,7 @@ def _recording(grad_fn, asked: dict):
     """``grad_fn`` for the reference's look-ahead step, keeping the point and the gradient it gave."""
     def at(point):
         asked["point"] = point
-        asked["g"] = gradient_like(grad_fn(array_module(point).array(point, copy=True)), point)
+        asked["g"] = gradient_like(grad_fn(handed(point)), point)
         return asked["g"]
     return at
 
@@ -180,9 +181,8 @@ def _shared_at_lookahead(grad_fn, asked: dict, rtol: float):
     user asks at the reference's look-ahead point (within ``rtol``), so the gradient function is called once; a
     call of its own elsewhere."""
     def at(point):
-        xp = array_module(asked["point"])
         if _gap(to_host(asked["point"]), _host(point, "the look-ahead point")) <= rtol:
-            return xp.array(asked["g"], copy=True)
+            return handed(asked["g"])
         return grad_fn(point)
     return at
 
