@@ -81,6 +81,8 @@ def test_quick_demo_writes_the_race_and_the_traces(tmp_path, capsys):
     traces = (tmp_path / "trace.txt").read_text(encoding="utf-8")
     assert all(f"{rule} (" in traces for rule in nadam_ref.PAPER_RULES)
     assert str(tmp_path / "race") in out and "reproduce-mnist" not in out
+    # each race ends in its ranking and a line that names who ended closest, arrived or not
+    assert out.count(" 1. ") == 2 and out.count("Closest: ") == 2 and "arrived: none" not in out
 
 
 def test_trace_streams_its_steps_so_any_step_count_starts_printing_at_once():

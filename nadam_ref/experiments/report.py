@@ -192,6 +192,38 @@ claims = _claims.claims
 claims_markdown = _claims.claims_markdown
 
 
+def few_seeds_markdown(results: dict, out: str | None = None) -> str:
+    """What a run of fewer than :data:`verdicts.MIN_SEEDS` seeds can show, to stand before its claims: each rule's
+    numbers, best validation score first, and why no claim gets a verdict; "" for a run with enough seeds.
+    ``out``: the run's folder, for the command that adds seeds to it."""
+    from .verdicts import MIN_SEEDS
+
+    seeds = results["seeds"]
+    if seeds >= MIN_SEEDS:
+        return ""
+    lines = [f"# What {seeds} seed{'s' if seeds > 1 else ''} can show", "",
+             f"This run trained every rule from {seeds} seed{'s' if seeds > 1 else ''} (one initialisation and one "
+             "data order each). That gives each rule its numbers, below. It cannot tell whether a difference "
+             "between two rules is larger than the difference another seed would make: a verdict on a claim needs "
+             f"at least {MIN_SEEDS} paired seeds, so every claim below is \"inconclusive\" for that reason, and a "
+             "claim about an experiment this run did not include is \"not tested\".", ""]
+    for name, exp in results["experiments"].items():
+        metric = exp["metric"]["name"]
+        rows = sorted(exp["rules"].items(), key=lambda item: (item[1]["summary"]["valid"]["mean"] is None,
+                                                              item[1]["summary"]["valid"]["mean"] or 0.0))
+        lines += [f"{title(name, exp.get('dataset', {}).get('name'))}, last epoch, best validation {metric} first "
+                  "(lower is better):", "", f"| rule | validation {metric} | test {metric} |", "| --- | --- | --- |"]
+        lines += [f"| {SHORT[rule]} | {_fmt(info['summary']['valid']['mean'])} | {_fmt(info['summary']['test']['mean'])}"
+                  " |" for rule, info in rows]
+        lines.append("")
+    scale = results["scale"]
+    which = next(iter(results["experiments"])) if len(results["experiments"]) == 1 else "all"
+    command = (f"nadam-ref reproduce --experiment {which} --scale {scale} "
+               f"--seeds {MIN_SEEDS}" + (f" --out {out}" if out else ""))
+    lines += [f"For verdicts: `{command}` (in the same folder the seeds already trained are reused).", "", ""]
+    return "\n".join(lines)
+
+
 # -- curves ----------------------------------------------------------------------------------------------
 
 #: Colour by denominator (row of the grid), line style by momentum (column), as the grid reads; the styles are the

@@ -130,3 +130,18 @@ def test_sensitivity_caps_an_exploding_eta_at_the_top_edge(tmp_path, monkeypatch
     report.plot_sensitivity(details, "lstm", str(tmp_path / "s.png"), "Tiny Shakespeare (shipped)")
     assert seen["ylim"][1] == pytest.approx(report.SENSITIVITY_CAP * 100.0)
     assert seen["inside"] and "on Tiny Shakespeare\n" in seen["title"]
+
+
+def test_one_seed_says_what_it_can_show_before_the_claims():
+    results = fake_results({"mnist": {"gd": [0.3], "adam": [0.1], "nadam": [0.2]}})
+    text = report.few_seeds_markdown(results, "demo-output/reproduce-mnist")
+    assert text.startswith("# What 1 seed can show") and "at least 3 paired seeds" in text
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert [row.split(" | ")[0] for row in rows] == ["| Adam", "| Nadam", "| GD"]  # best validation first
+    assert "`nadam-ref reproduce --experiment mnist --scale class --seeds 3 --out demo-output/reproduce-mnist`" in text
+
+
+def test_three_seeds_need_no_preface():
+    results = fake_results({"mnist": {"adam": [0.1, 0.2, 0.3]}})
+    results["seeds"] = 3
+    assert report.few_seeds_markdown(results) == ""
