@@ -213,8 +213,8 @@ def few_seeds_markdown(results: dict, out: str | None = None) -> str:
                                                               item[1]["summary"]["valid"]["mean"] or 0.0))
         lines += [f"{title(name, exp.get('dataset', {}).get('name'))}, last epoch, best validation {metric} first "
                   "(lower is better):", "", f"| rule | validation {metric} | test {metric} |", "| --- | --- | --- |"]
-        lines += [f"| {SHORT[rule]} | {_fmt(info['summary']['valid']['mean'])} | {_fmt(info['summary']['test']['mean'])}"
-                  " |" for rule, info in rows]
+        lines += [f"| {SHORT[rule]} | {_fmt(info['summary']['valid']['mean'])} | "
+                  f"{_fmt(info['summary']['test']['mean'])} |" for rule, info in rows]
         lines.append("")
     scale = results["scale"]
     which = next(iter(results["experiments"])) if len(results["experiments"]) == 1 else "all"
