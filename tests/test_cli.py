@@ -118,3 +118,22 @@ def test_commands_do_not_import_the_cli_back():
     commands = pathlib.Path(nadam_ref.__file__).parent / "commands"
     for path in commands.glob("*.py"):
         assert "..cli" not in path.read_text(encoding="utf-8"), path.name
+
+
+@pytest.mark.parametrize("rule", nadam_ref.PAPER_RULES)
+def test_trace_columns_line_up_on_screen_despite_combining_marks(capsys, rule):
+    """m̂, n̂ and m̄ are a letter and a combining mark: two characters, one column. The '=' of every line of a step
+    stands in the same screen column."""
+    from nadam_ref.teaching import display_width
+
+    assert main(["trace", "--rule", rule, "--steps", "1"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if " ← " in line]
+    columns = {display_width(line[: line.index("  = ")]) for line in lines}
+    assert len(lines) >= 2 and len(columns) == 1, lines
+
+
+def test_display_width_counts_combining_marks_as_nothing():
+    from nadam_ref.teaching import display_width, pad
+
+    assert display_width("m̂_t") == 3 and len("m̂_t") == 4
+    assert pad("m̄", 3) == "m̄  " and display_width("漢") == 2
