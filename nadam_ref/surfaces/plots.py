@@ -133,7 +133,8 @@ class RaceFigure:
     """The race drawn at any step: ``show(step)`` moves every path and head there; used for all frames.
 
     One panel with every rule and a legend beside it, or (``small_multiples``) one panel per rule, titled with
-    its name and η, so that no path hides under another. A diamond marks where a rule first arrived.
+    its name and η, so that no path hides under another. A diamond marks where a rule first came within the
+    surface's tolerance of a minimum.
 
     The small multiples' grid follows the figure's shape: the default 12.8 × 7.2 in gives 3 × 4 panels (the GIF),
     a portrait figure such as :data:`COLUMN_FIGSIZE` (the book's column) 3 × 3, with margins in inches."""
