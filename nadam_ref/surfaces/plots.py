@@ -226,7 +226,7 @@ class RaceFigure:
             here = arrived is not None and step >= arrived
             mark.set_data(r.path[arrived : arrived + 1, 0] if here else [], r.path[arrived : arrived + 1, 1]
                           if here else [])
-            note = f"  diverged at t={r.diverged_at}" if stopped else (f"  ◆ first at t={arrived}" if here else "")
+            note = f"  diverged at t={r.diverged_at}" if stopped else (f"  ◆ t={arrived}" if here else "")
             text.set_text(_label(r) + note)
         self.counter.set_text(f"step t = {step}" + (f" of {self.steps}" if self.steps else ""))
         self.start_note.set_visible(self.one_panel and self._all_near_start(step))
