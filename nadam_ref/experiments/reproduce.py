@@ -193,7 +193,7 @@ def _describe(name, record) -> str:
     return (
         f"{name} {record['rule']} seed {record['seed']}: "
         + ", ".join(f"{split} {k} {v:.4g}" for split in ("valid", "test") for k, v in last[split].items())
-        + f" ({record['wall_s']:.1f} s)"
+        + f" (trained in {record['wall_s']:.1f} s)"
     )
 
 
