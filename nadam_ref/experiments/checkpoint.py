@@ -106,8 +106,11 @@ def read_state(folder, *, identity: dict) -> dict:
     if state.get("fingerprint") != fingerprint(identity) or state["identity"] != identity:
         saved = state["identity"] if isinstance(state["identity"], dict) else {}
         if {**saved, "code": None} == {**identity, "code": None}:
-            raise StaleCodeError(f"checkpoint {folder!r} was written by other code "
-                                 f"({describe_difference(saved.get('code'), identity.get('code'), 'code')})")
+            was, now = saved.get("code") or {}, identity.get("code") or {}
+            parts = {"rule": f"the source of rule {identity.get('rule')!r}", "training": "the code that trains it"}
+            changed = [text for key, text in parts.items() if was.get(key) != now.get(key)] or ["its code"]
+            raise StaleCodeError(f"checkpoint {folder!r} was written by other code: {' and '.join(changed)} "
+                                 f"changed since ({describe_difference(was, now, 'code')})")
         raise CheckpointMismatchError(
             f"checkpoint {folder!r} was written by another configuration "
             f"({describe_difference(state['identity'], identity)}); "
