@@ -24,7 +24,7 @@ help:
 	@echo "make book-check - check the built book in headless Chromium (needs Debian's chromium)"
 	@echo "make lite   - build only the notebooks as a JupyterLite site (Python in the browser, nothing to install)"
 	@echo "make lite-check - run notebook 1 of the JupyterLite site in headless Chromium"
-	@echo "make lab    - JupyterLab on notebooks/ at http://127.0.0.1:$(LAB_PORT) (also as root)"
+	@echo "make lab    - JupyterLab on notebooks/ at http://127.0.0.1:$(LAB_PORT)/lab?token=... (printed; also as root)"
 	@echo "make bench  - run the benchmarks against torch"
 
 $(VENV)/.installed-%: pyproject.toml
@@ -62,8 +62,13 @@ lite-check: lite
 	$(PY) -m pytest -q -p no:cacheprovider tests/test_lite.py
 
 # --allow-root: containers, CI and many class machines run as root; the server listens on localhost only.
+# The token stays (without it any local program could run code in the kernels), but a fresh one is made here and
+# the address with it printed first; port_retries=0: a taken port is an error, not a silent move to another one.
 lab: $(VENV)/.installed-$(LIGHT)
-	$(VENV)/bin/jupyter lab notebooks/ --allow-root --ip=127.0.0.1 --port=$(LAB_PORT) --no-browser
+	@token=$$($(PY) -c "import secrets; print(secrets.token_hex(16))"); \
+	echo "JupyterLab: open http://127.0.0.1:$(LAB_PORT)/lab?token=$$token   (Ctrl-C stops it)"; \
+	$(VENV)/bin/jupyter lab notebooks/ --allow-root --ip=127.0.0.1 --port=$(LAB_PORT) --no-browser \
+		--ServerApp.port_retries=0 --IdentityProvider.token=$$token
 
 bench: $(VENV)/.installed-$(FULL)
 	$(PY) -m nadam_ref bench

@@ -18,6 +18,7 @@ import inspect
 import os
 import re
 import textwrap
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
@@ -32,6 +33,17 @@ from .trajectory import iterate as _iterate
 #: Box symbols whose code is more than one assignment to the same name.
 _EXTRA_NAMES = {"theta": ("update", "theta")}
 
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: a combining mark (the hat of m̂, the bar of m̄) takes none, a wide
+    East Asian character two, anything else one. ``len`` counts the hat as a character, and columns go ragged."""
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` followed by spaces up to ``width`` display columns (:func:`display_width`)."""
+    return text + " " * max(width - display_width(text), 0)
 
 @dataclass(frozen=True)
 class CodeLine:
@@ -62,11 +74,11 @@ class BoxListing:
     rows: tuple[tuple[str, tuple[CodeLine, ...]], ...]
 
     def __str__(self) -> str:
-        width = max(len(box) for box, _ in self.rows)
+        width = max(display_width(box) for box, _ in self.rows)
         out = [f"{self.rule} ({self.algorithm}): {self.path}"]
         for box, code in self.rows:
             for i, line in enumerate(code):
-                out.append(f"  {box if i == 0 else '':<{width}}   {line}")
+                out.append(f"  {pad(box if i == 0 else '', width)}   {line}")
         return "\n".join(out)
 
     def _repr_html_(self) -> str:
@@ -201,7 +213,7 @@ class TraceTable:
         """The table as text, one line at a time (``nadam-ref trace``)."""
         yield f"{self.rule} ({self.algorithm}) on {self.problem}"
         yield "hyper-parameters: " + ", ".join(f"{k} = {v}" for k, v in self.hparams.items())
-        width = max(len(line) for _, line in self.box)
+        width = max(display_width(line) for _, line in self.box)
         for step in self.steps:
             scalars = "   ".join(f"{name} = {step[key]:.9g}" for key, name in
                                   (("mu_t", "μ_t"), ("mu_next", "μ_{t+1}")) if key in step)
@@ -209,7 +221,7 @@ class TraceTable:
             yield f"step t = {step['t']}" + (f"   ({scalars})" if scalars else "")
             for symbol, line in self.box:
                 if symbol in step:
-                    yield f"  {line:<{width}}  = {_trace_value(step[symbol])}"
+                    yield f"  {pad(line, width)}  = {_trace_value(step[symbol])}"
 
     def json_chunks(self) -> Iterator[str]:
         """The table as one strict JSON document (``nadam-ref trace --json``), written a step at a time: the keys

@@ -81,6 +81,8 @@ def test_quick_demo_writes_the_race_and_the_traces(tmp_path, capsys):
     traces = (tmp_path / "trace.txt").read_text(encoding="utf-8")
     assert all(f"{rule} (" in traces for rule in nadam_ref.PAPER_RULES)
     assert str(tmp_path / "race") in out and "reproduce-mnist" not in out
+    # each race ends in its ranking and a line that names who ended closest, arrived or not
+    assert out.count(" 1. ") == 2 and out.count("Closest: ") == 2 and "arrived: none" not in out
 
 
 def test_trace_streams_its_steps_so_any_step_count_starts_printing_at_once():
@@ -116,3 +118,22 @@ def test_commands_do_not_import_the_cli_back():
     commands = pathlib.Path(nadam_ref.__file__).parent / "commands"
     for path in commands.glob("*.py"):
         assert "..cli" not in path.read_text(encoding="utf-8"), path.name
+
+
+@pytest.mark.parametrize("rule", nadam_ref.PAPER_RULES)
+def test_trace_columns_line_up_on_screen_despite_combining_marks(capsys, rule):
+    """m̂, n̂ and m̄ are a letter and a combining mark: two characters, one column. The '=' of every line of a step
+    stands in the same screen column."""
+    from nadam_ref.teaching import display_width
+
+    assert main(["trace", "--rule", rule, "--steps", "1"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if " ← " in line]
+    columns = {display_width(line[: line.index("  = ")]) for line in lines}
+    assert len(lines) >= 2 and len(columns) == 1, lines
+
+
+def test_display_width_counts_combining_marks_as_nothing():
+    from nadam_ref.teaching import display_width, pad
+
+    assert display_width("m̂_t") == 3 and len("m̂_t") == 4
+    assert pad("m̄", 3) == "m̄  " and display_width("漢") == 2

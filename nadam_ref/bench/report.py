@@ -71,10 +71,11 @@ def markdown(result: dict) -> str:
 
 
 def targets_markdown(result: dict) -> list[str]:
-    """The lines of the table of :func:`targets` (none when the result measures none of them)."""
+    """The lines of the table of :func:`targets`; "nothing compared" when the result measures none of them."""
     rows = targets(result)
     if not rows:
-        return []
+        return ["## The issue's targets", "", "Nothing compared: this run measured none of the targets (each needs "
+                "Adam or Nadam fused at 1 or 2 threads, or the CNN's fast layers beside torch).", ""]
     lines = ["## The issue's targets", "",
              f"Code: commit {result.get('machine', {}).get('commit')}. Ratios of medians (and of each workload's "
              "best round); met = the median ratio is within the target.", "",

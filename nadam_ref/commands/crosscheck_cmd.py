@@ -59,6 +59,7 @@ def run(args) -> int:
 
 def _as_dict(report) -> dict:
     return {"dtype": report.dtype, "steps": report.steps, "problems": report.problems, "ok": report.ok,
+            "compared": report.compared, "summary": report.summary(),
             "tolerance": TOLERANCE[report.dtype], "skipped": report.skipped, "rows": [vars(row) for row in report.rows]}
 
 
@@ -79,5 +80,6 @@ def _print_table(report):
         print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
     for library, why in report.skipped.items():
         print(f"skipped {library}: {why}")
+    verdict = "OK" if report.ok else "NOTHING COMPARED" if report.compared == 0 else "FAILED"
     print(f"{report.dtype}, {report.steps} steps on {', '.join(report.problems)}; tolerance "
-          f"{TOLERANCE[report.dtype]:g} (normwise relative): {'OK' if report.ok else 'FAILED'}")
+          f"{TOLERANCE[report.dtype]:g} (normwise relative): {report.summary()}: {verdict}")

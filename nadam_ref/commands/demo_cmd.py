@@ -2,12 +2,15 @@
 
 1. The paper's nine rules racing on Rosenbrock's valley, the race of ``nadam-ref race`` and notebook 7
    (:func:`nadam_ref.surfaces.files.write_race`), written to ``OUT/race/``: ``race.gif``, ``race.png``,
-   ``loss.png``, ``summary.csv``; the same race with gradient noise σ = 20 in ``OUT/race-noisy/``.
+   ``loss.png``, ``summary.csv``; the same race with gradient noise σ = 20 in ``OUT/race-noisy/``. Each race's
+   ranking is printed (:func:`nadam_ref.surfaces.race.race_table`).
 2. The box of every rule traced for two steps on the built-in quadratic, written to ``OUT/trace.txt``.
 3. The paper's MNIST experiment at class scale, all nine rules (``nadam-ref reproduce --experiment mnist
    --scale class``), written to ``OUT/reproduce-mnist/``: ``table.md``, ``claims.md``, ``curves.png``,
-   ``results.json``. It checkpoints every epoch, so a second ``make demo`` resumes or reuses it.
-   ``--quick`` skips this part.
+   ``results.json``. It checkpoints every epoch, so a second ``make demo`` resumes or reuses it, saying so for
+   every run it reuses; a run whose rule (or training code) has changed since is trained again. One seed gives
+   each rule its numbers but no verdict on the paper's claims: what it can show is printed
+   (:func:`nadam_ref.experiments.report.few_seeds_markdown`). ``--quick`` skips this part.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from .. import rules
 from .._io import OutputDirError, atomic_write_text, check_writable
 from ..surfaces import get_surface
 from ..surfaces.files import write_race
+from ..surfaces.race import race_table
 from ..teaching import trace_text
 from . import CLIError
 
@@ -46,9 +50,9 @@ def run(args) -> int:
     rosenbrock = get_surface("rosenbrock")
     for folder, noise in ((race_dir, 0.0), (noisy_dir, DEMO_NOISE)):
         run_ = write_race(folder, rosenbrock, noise=noise, progress=_bar)
-        arrived = [f"{row['rule']} t={row['first_step_within_tolerance']}" for row in run_.rows
-                   if row["first_step_within_tolerance"] is not None]
-        print(f"Rosenbrock race, noise σ = {noise:g}, arrived: {', '.join(arrived) or 'none'}")
+        print(f"\nRosenbrock race, {run_.steps} steps, " + (f"gradient noise σ = {noise:g}" if noise else
+                                                             "exact gradients") + f" ({folder}/race.gif):")
+        print(race_table(rosenbrock, run_.rows, noise))
 
     os.makedirs(out, exist_ok=True)
     separator = "\n\n" + "-" * 100 + "\n\n"
@@ -60,11 +64,13 @@ def run(args) -> int:
     experiment_dir = os.path.join(out, "reproduce-mnist")
     if not args.quick:
         print()
+        from ..experiments.report import few_seeds_markdown
         from ..experiments.reproduce import reproduce
 
-        reproduce(["mnist"], "class", out=experiment_dir)
+        results = reproduce(["mnist"], "class", out=experiment_dir)
         with open(os.path.join(experiment_dir, "table.md"), encoding="utf-8") as f:
             print(f.read())
+        print(few_seeds_markdown(results, experiment_dir).rstrip())
 
     print("\nThe demo's files:")
     print(f"  {race_dir}/race.gif   the nine rules racing on Rosenbrock (race.png, loss.png, summary.csv)")

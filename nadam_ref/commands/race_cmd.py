@@ -21,7 +21,7 @@ from tqdm import tqdm
 from .. import rules
 from .._io import OutputDirError, check_writable
 from ..surfaces import SURFACES, get_surface
-from ..surfaces.race import MAX_STEPS, check_noise, check_start
+from ..surfaces.race import MAX_STEPS, check_noise, check_start, race_table
 from . import CLIError
 
 FORMATS = ("gif", "html", "png")
@@ -135,7 +135,7 @@ def run(args) -> int:
                                     job["noise"], args.seed, args.format, args.frames, args.small_multiples,
                                     progress=progress)
             written = run_.written
-            _print_table(surface, run_.rows, steps)
+            print("\n" + race_table(surface, run_.rows, job["noise"]))
             print(f"\n{surface.title}, {len(run_.results)} rules, {steps} steps, noise σ = {job['noise']:g}, "
                   f"finished in {time.perf_counter() - began:.1f} s")
     finally:
@@ -145,12 +145,3 @@ def run(args) -> int:
         print(f"wrote {os.path.join(out, name)}")
     return 0
 
-
-def _print_table(surface, rows, steps) -> None:
-    print(f"\n{'rule':<14}{'η':>8}{'final loss':>13}{'distance':>11}{'within ' + format(surface.tolerance, 'g'):>14}"
-          f"  diverged")
-    for r in rows:
-        arrived = "-" if r["first_step_within_tolerance"] is None else f"t={r['first_step_within_tolerance']}"
-        diverged = f"yes, at t={r['diverged_at_step']}" if r["diverged"] else "no"
-        print(f"{r['rule']:<14}{r['lr']:>8g}{r['final_loss']:>13.4g}{r['distance_to_minimum']:>11.3g}{arrived:>14}"
-              f"  {diverged}")

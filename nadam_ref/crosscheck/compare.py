@@ -44,10 +44,17 @@ class Comparison:
     rel: float = 0.0
     checked: tuple = ()
 
+    @property
+    def compared(self) -> bool:
+        """Whether any line of the box was compared at all (not with ``steps=0``)."""
+        return bool(self.checked)
+
     def __bool__(self):
-        return self.agree
+        return self.agree and self.compared  # agreement over nothing is no pass
 
     def __str__(self):
+        if not self.compared:
+            return f"{self.rule}: nothing compared ({self.steps} steps): not a pass"
         if self.agree:
             return (f"{self.rule}: agrees with the reference for {self.steps} steps "
                     f"(checked {', '.join(self.checked)}; largest relative difference {self.rel:.3g})")

@@ -139,11 +139,27 @@ class Report:
     explicit: bool
 
     @property
+    def compared(self) -> int:
+        """How many mapped calls were run and compared with their variant (agreeing or not)."""
+        return sum(r.status in ("agree", "DIFFER") for r in self.rows)
+
+    @property
     def ok(self) -> bool:
-        """Every mapped pair agrees; a missing or too-old library fails only when it was named explicitly."""
-        if any(r.failed for r in self.rows):
+        """Every mapped pair agrees, and there was at least one; a missing or too-old library fails only when it
+        was named explicitly. With nothing compared (every library skipped) there is no pass: False."""
+        if self.compared == 0 or any(r.failed for r in self.rows):
             return False
         return not (self.explicit and (self.skipped or any(r.status == "skipped" for r in self.rows)))
+
+    def summary(self) -> str:
+        """One line: how many mapped calls were compared and whether all agree, or "nothing compared"."""
+        skipped = sorted({*self.skipped, *(r.library for r in self.rows if r.status == "skipped")})
+        note = f"; skipped: {', '.join(skipped)}" if skipped else ""
+        if self.compared == 0:
+            return f"nothing compared: no mapped call was run{note} (not a pass)"
+        differ = sum(r.failed for r in self.rows)
+        verdict = f"{differ} of them differ" if differ else "every one agrees"
+        return f"{self.compared} mapped call{'s' if self.compared > 1 else ''} compared, {verdict}{note}"
 
 
 def crosscheck(libraries=LIBRARIES, steps: int = 50, dtype: str = "float64", rule_names=None,

@@ -10,8 +10,9 @@ A checkpoint is a folder with two files:
 
 ``state.json`` is written last, by rename, and names the ``.npz`` it belongs to, so a kill at any moment
 leaves either the previous checkpoint or the new one, never a mix. A checkpoint of another configuration is
-refused (:class:`CheckpointMismatchError`); a damaged one raises :class:`CorruptCheckpointError`, and the
-runner then starts that run again from scratch.
+refused (:class:`CheckpointMismatchError`), one of this configuration written by other code is stale
+(:class:`StaleCodeError`: the runner trains that run again); a damaged one raises
+:class:`CorruptCheckpointError`, and the runner then starts that run again from scratch.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ FORMAT = "nadam_ref.experiment_checkpoint/1"
 
 class CheckpointMismatchError(ValueError):
     """A checkpoint written by another configuration (experiment, scale, settings, rule, η or seed)."""
+
+
+class StaleCodeError(CheckpointMismatchError):
+    """A checkpoint of this very configuration, written by other code: the rule's source, or the source that
+    trains it, has changed since (the ``code`` digests of the identity, :func:`.provenance.code_digests`)."""
 
 
 class CorruptCheckpointError(ValueError):
@@ -64,8 +70,12 @@ def save(folder, optimizer, *, identity: dict, epoch: int, rng_state: dict, reco
             os.unlink(os.path.join(folder, name))
 
 
+def state_path(folder) -> str:
+    return os.path.join(folder, STATE_FILE)
+
+
 def exists(folder) -> bool:
-    return os.path.exists(os.path.join(folder, STATE_FILE))
+    return os.path.exists(state_path(folder))
 
 
 def read_state(folder, *, identity: dict) -> dict:
@@ -94,6 +104,13 @@ def read_state(folder, *, identity: dict) -> dict:
             f"checkpoint {path!r} cannot be read ({type(e).__name__}: {e})"
         ) from None
     if state.get("fingerprint") != fingerprint(identity) or state["identity"] != identity:
+        saved = state["identity"] if isinstance(state["identity"], dict) else {}
+        if {**saved, "code": None} == {**identity, "code": None}:
+            was, now = saved.get("code") or {}, identity.get("code") or {}
+            parts = {"rule": f"the source of rule {identity.get('rule')!r}", "training": "the code that trains it"}
+            changed = [text for key, text in parts.items() if was.get(key) != now.get(key)] or ["its code"]
+            raise StaleCodeError(f"checkpoint {folder!r} was written by other code: {' and '.join(changed)} "
+                                 f"changed since ({describe_difference(was, now, 'code')})")
         raise CheckpointMismatchError(
             f"checkpoint {folder!r} was written by another configuration "
             f"({describe_difference(state['identity'], identity)}); "

@@ -23,7 +23,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 
 from .. import rules, schedules
-from . import configs, runner, tasks
+from . import configs, provenance, runner, tasks
 
 _DATA: dict = {}  # per process: (experiment, config) → its DataCache, so a worker loads each data set once
 
@@ -64,6 +64,7 @@ def run_spec(s: dict, progress: bool = False, after_epoch=None) -> dict:
         "rule": s["rule"],
         "hparams": {**configs.PAPER_SETTINGS, **s["settings"], "lr": s["lr"]},
         "seed": s["seed"],
+        "code": provenance.code_digests(s["rule"], cfg.get("impl", "reference")),
     }
     if s["purpose"] == "result":
         folder = os.path.join(s["out"], "checkpoints", name, s["rule"], f"seed{s['seed']}")

@@ -223,17 +223,53 @@ claims = _claims.claims
 claims_markdown = _claims.claims_markdown
 
 
+def few_seeds_markdown(results: dict, out: str | None = None) -> str:
+    """What a run of fewer than :data:`verdicts.MIN_SEEDS` seeds can show, to stand before its claims: each rule's
+    numbers, best validation score first, and why no claim gets a verdict; "" for a run with enough seeds.
+    ``out``: the run's folder, for the command that adds seeds to it."""
+    from .verdicts import MIN_SEEDS
+
+    seeds = results["seeds"]
+    if seeds >= MIN_SEEDS:
+        return ""
+    lines = [f"# What {seeds} seed{'s' if seeds > 1 else ''} can show", "",
+             f"This run trained every rule from {seeds} seed{'s' if seeds > 1 else ''} (one initialisation and one "
+             "data order each). That gives each rule its numbers, below. It cannot tell whether a difference "
+             "between two rules is larger than the difference another seed would make: a verdict on a claim needs "
+             f"at least {MIN_SEEDS} paired seeds, so every claim below is \"inconclusive\" for that reason, and a "
+             "claim about an experiment this run did not include is \"not tested\".", ""]
+    for name, exp in results["experiments"].items():
+        metric = exp["metric"]["name"]
+        rows = sorted(exp["rules"].items(), key=lambda item: (item[1]["summary"]["valid"]["mean"] is None,
+                                                              item[1]["summary"]["valid"]["mean"] or 0.0))
+        lines += [f"{title(name, exp.get('dataset', {}).get('name'))}, last epoch, best validation {metric} first "
+                  "(lower is better):", "", f"| rule | validation {metric} | test {metric} |", "| --- | --- | --- |"]
+        lines += [f"| {SHORT[rule]} | {_fmt(info['summary']['valid']['mean'])} | "
+                  f"{_fmt(info['summary']['test']['mean'])} |" for rule, info in rows]
+        lines.append("")
+    scale = results["scale"]
+    which = next(iter(results["experiments"])) if len(results["experiments"]) == 1 else "all"
+    command = (f"nadam-ref reproduce --experiment {which} --scale {scale} "
+               f"--seeds {MIN_SEEDS}" + (f" --out {out}" if out else ""))
+    lines += [f"For verdicts: `{command}` (in the same folder the seeds already trained are reused).", "", ""]
+    return "\n".join(lines)
+
+
 # -- curves ----------------------------------------------------------------------------------------------
 
-#: Colour by denominator (row of the grid), line style by momentum (column), as the grid reads; the styles are the
-#: race's (nadam_ref.surfaces.plots): dotted no momentum, dashed classical, solid Nesterov.
-_COLOURS = ("tab:blue", "tab:green", "tab:red")
-_STYLES = (":", "--", "-")
+def _rule_style(rule: str) -> dict:
+    """The rule's colour, line style and marker, the same as in the race's pictures (:mod:`nadam_ref.surfaces.plots`):
+    nine distinct colours; dotted no momentum, dashed classical, solid Nesterov."""
+    from ..surfaces.plots import RULE_MARKER, RULE_STYLE
+
+    colour, style = RULE_STYLE[rule]
+    return {"color": colour, "linestyle": style, "marker": RULE_MARKER[rule]}
 
 
 def plot_curves(results: dict, path: str) -> None:
-    """Training loss (top) and test metric (bottom) per epoch for every rule and experiment, saved to
-    ``path``."""
+    """Training loss (top) and the held-out test split's metric (bottom) per epoch, the mean over seeds, for every
+    rule and experiment, saved to ``path``. Each column is headed with the data's full name (which says how it was
+    split: the shipped MNIST is the 10,000 images of MNIST's test set, split into train, validation and test)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -241,32 +277,25 @@ def plot_curves(results: dict, path: str) -> None:
     from matplotlib.ticker import MaxNLocator
 
     names = list(results["experiments"])
-    fig, axes = plt.subplots(2, len(names), figsize=(5.2 * len(names), 7.5), squeeze=False)
+    fig, axes = plt.subplots(2, len(names), figsize=(5.4 * len(names) + 2.4, 8.4), squeeze=False)
     for col, name in enumerate(names):
         exp = results["experiments"][name]
-        for i, row in enumerate(GRID):
-            for j, rule in enumerate(row):
-                if rule not in exp["rules"]:
-                    continue
-                style = {
-                    "color": _COLOURS[i],
-                    "linestyle": _STYLES[j],
-                    "label": SHORT[rule],
-                    "linewidth": 1.6,
-                }
-                for ax, split, key in (
-                    (axes[0, col], "train", "loss"),
-                    (axes[1, col], "test", exp["metric"]["name"]),
-                ):
-                    xs, ys = _mean_curve(exp["rules"][rule]["runs"], split, key)
-                    if xs:
-                        ax.plot(xs, ys, marker="o", markersize=3, **style)
-                    else:
-                        ax.plot([], [], **{**style, "label": f"{SHORT[rule]} (diverged)"})
-        # the data on a line of its own: "… on King James Bible (not Penn Treebank)" is wider than a panel
-        heading = title(name, exp.get("dataset", {}).get("name")).replace(" on ", "\non ", 1)
-        axes[0, col].set_title(f"{heading}\ntraining loss")
-        axes[1, col].set_title(textwrap.fill(exp["metric"]["label"], 48))  # a long label is wider than a panel
+        for rule in PAPER_RULES:
+            if rule not in exp["rules"]:
+                continue
+            style = {**_rule_style(rule), "label": SHORT[rule], "linewidth": 1.8, "markersize": 5}
+            for ax, split, key in ((axes[0, col], "train", "loss"), (axes[1, col], "test", exp["metric"]["name"])):
+                xs, ys = _mean_curve(exp["rules"][rule]["runs"], split, key)
+                if xs:
+                    ax.plot(xs, ys, **style)
+                elif col == 0 and split == "train":
+                    ax.plot([], [], **{**style, "label": f"{SHORT[rule]} (diverged)"})
+        data = exp.get("dataset", {}).get("name")
+        heading = TITLES.get(name, name) + ("\n" + textwrap.fill(f"data: {data}", 46) if data else "")
+        axes[0, col].set_title(f"{heading}\n\ntraining loss (mean over each epoch)", fontsize=10)
+        axes[0, col].set_ylabel("training loss")
+        axes[1, col].set_title("held-out test split, after each epoch", fontsize=10)
+        axes[1, col].set_ylabel(textwrap.fill(exp["metric"]["label"], 40))  # a long label is taller than a panel
         last = max((e["epoch"] for info in exp["rules"].values() for r in info["runs"] for e in r["epochs"]),
                    default=1)
         for ax in axes[:, col]:
@@ -278,16 +307,14 @@ def plot_curves(results: dict, path: str) -> None:
             ax.grid(alpha=0.3)
             if _spans_decades(ax):
                 ax.set_yscale("log")
-        axes[1, col].legend(fontsize=8, ncol=3)
-    # one line per statement when one column is drawn: the two-line title was clipped at 5.2 in
-    keys = ("colour: denominator none / L2 / L∞",
-            "line: momentum none (dotted) / classical (dashed) / Nesterov (solid)")
-    fig.suptitle(
-        f"Dozat (2016) reproduced at scale '{results['scale']}', seeds: {results['seeds']}\n"
-        + ("\n".join(keys) if len(names) == 1 else "; ".join(keys)),
-        fontsize=10,
-    )
-    fig.tight_layout()
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="center right", fontsize=9, frameon=False,
+               title="rule\n(dotted: no momentum,\ndashed: classical,\nsolid: Nesterov)", title_fontsize=8.5)
+    seeds = results["seeds"]
+    fig.suptitle(f"Dozat (2016) reproduced at scale '{results['scale']}', "
+                 f"{seeds} seed{'s' if seeds != 1 else ''}" + (" (mean over seeds)" if seeds > 1 else ""),
+                 fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1 - 2.1 / fig.get_figwidth(), 1))
     with atomic_file(path, "wb") as f:
         fig.savefig(f, format="png", dpi=110)
     plt.close(fig)
@@ -313,16 +340,17 @@ def plot_sensitivity(details: dict, name: str, path: str, data: str | None = Non
     finite = [v for points in curves.values() for _, v in points if math.isfinite(v)]
     top = min(max(finite), SENSITIVITY_CAP * min(finite)) if finite else 1.0
     fig, ax = plt.subplots(figsize=(6.4, 5.0))
-    for i, row in enumerate(GRID):
-        for j, rule in enumerate(row):
+    for row in GRID:
+        for rule in row:
             if rule not in curves:
                 continue
             lrs = [lr for lr, _ in curves[rule]]
             ys = [min(v, top) for _, v in curves[rule]]
-            ax.plot(lrs, ys, color=_COLOURS[i], linestyle=_STYLES[j], label=SHORT[rule])
+            colour = _rule_style(rule)["color"]
+            ax.plot(lrs, ys, color=colour, linestyle=_rule_style(rule)["linestyle"], label=SHORT[rule])
             for lr, (_, v) in zip(lrs, curves[rule], strict=True):
                 ax.plot(lr, min(v, top), marker="^" if v > top else "o", markersize=6 if v > top else 3,
-                        color=_COLOURS[i], clip_on=False)
+                        color=colour, clip_on=False)
     ax.set_xscale("log")
     ax.set_xlabel("η")
     ax.set_ylabel(details["metric"])

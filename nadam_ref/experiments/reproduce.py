@@ -167,7 +167,8 @@ def write_outputs(results: dict, out: str) -> None:
     """results.json, table.md, claims.md and curves.png, each written atomically."""
     _write_json(os.path.join(out, "results.json"), results)
     atomic_write_text(os.path.join(out, "table.md"), report.table_markdown(results))
-    atomic_write_text(os.path.join(out, "claims.md"), report.claims_markdown(results))
+    atomic_write_text(os.path.join(out, "claims.md"), report.few_seeds_markdown(results, out)
+                      + report.claims_markdown(results))
     report.plot_curves(results, os.path.join(out, "curves.png"))
 
 
@@ -192,7 +193,7 @@ def _describe(name, record) -> str:
     return (
         f"{name} {record['rule']} seed {record['seed']}: "
         + ", ".join(f"{split} {k} {v:.4g}" for split in ("valid", "test") for k, v in last[split].items())
-        + f" ({record['wall_s']:.1f} s)"
+        + f" (trained in {record['wall_s']:.1f} s)"
     )
 
 

@@ -10,15 +10,19 @@ epoch's batches are and how a model is scored is the task's business (:mod:`nada
 * ``task.evaluate() -> {"valid": {...}, "test": {...}}`` — deterministic metrics (no randomness consumed).
 
 A run is resumable: its identity (experiment, scale, configuration, rule, hyper-parameters, seed) is
-fingerprinted into the checkpoint, and the same command picks up after the last completed epoch. An epoch cut
-short by Ctrl-C or a kill is done again from its start, with the RNG state of its start, so nothing is lost or
-counted twice. A loss or gradient that turns NaN or inf marks the run ``diverged``; it stops, and the caller
-goes on with the next rule.
+fingerprinted into the checkpoint, and the same command picks up after the last completed epoch; a finished run
+is reused, and says so ("reused, not trained again", with when and by which commit it was trained). The identity
+holds digests of the code (:func:`.provenance.code_digests`): a checkpoint written before the rule's source (or the
+model's, the optimizer's, ...) changed is discarded and its run trained again from scratch, with a line saying so.
+An epoch cut short by Ctrl-C or a kill is done again from its start, with the RNG state of its start, so nothing
+is lost or counted twice. A loss or gradient that turns NaN or inf marks the run ``diverged``; it stops, and the
+caller goes on with the next rule.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 import warnings
@@ -59,6 +63,8 @@ def train_run(
     while True:  # at most twice: a corrupt checkpoint is removed and the second pass starts from scratch
         state = _resume_state(folder, identity)
         if state is not None and state["record"]["status"] in (FINISHED, DIVERGED):
+            _say(f"{_run_name(identity)}: reused, not trained again: {state['record']['status']} in {folder}, "
+                 f"{_trained_when(folder, state['record'])}")
             return state["record"]
         task = task_factory()
         optimizer = Optimizer(rule, task.model.params, on_nonfinite="raise", impl=impl, lr=lr_at(0),
@@ -130,6 +136,10 @@ def _resume_state(folder, identity):
         return None
     try:
         return checkpoint.read_state(folder, identity=identity)
+    except checkpoint.StaleCodeError as e:
+        _say(f"{_run_name(identity)}: training again from scratch: {e}")
+        checkpoint.remove(folder)
+        return None
     except checkpoint.CorruptCheckpointError as e:
         warnings.warn(
             f"{e}; starting {identity['rule']} seed {identity['seed']} again from scratch",
@@ -138,6 +148,23 @@ def _resume_state(folder, identity):
         )
         checkpoint.remove(folder)
         return None
+
+
+def _run_name(identity) -> str:
+    return f"{identity['experiment']} {identity['rule']} seed {identity['seed']}"
+
+
+def _trained_when(folder, record) -> str:
+    """When and by which commit the checkpoint in ``folder`` was written (its ``state.json``'s time)."""
+    written = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(os.path.getmtime(checkpoint.state_path(folder))))
+    commit = (record.get("trained_by") or {}).get("git_commit")
+    dirty = " with uncommitted changes" if (record.get("trained_by") or {}).get("git_dirty") else ""
+    return f"trained at {written}" + (f" by commit {commit[:10]}{dirty}" if commit else "")
+
+
+def _say(message: str) -> None:
+    """A line about what the runner did with a checkpoint: always shown (a reuse is never silent)."""
+    print(message, file=sys.stderr, flush=True)
 
 
 def _train_epoch(model, optimizer, batches, count, label, clip_norm, progress):

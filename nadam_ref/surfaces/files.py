@@ -89,7 +89,7 @@ def write_race(out, surface: Surface, rules=RACE_RULES, steps: int | None = None
             run.written.append("race.html")
         plots.save_final_frame(surface, results, steps, os.path.join(stage, "race.png"), noise=noise,
                                small_multiples=small_multiples)
-        plots.loss_figure(surface, results).savefig(os.path.join(stage, "loss.png"), dpi=plots.PNG_DPI)
+        plots.loss_figure(surface, results, noise=noise).savefig(os.path.join(stage, "loss.png"), dpi=plots.PNG_DPI)
         run.written += ["race.png", "loss.png"]
         if tuned is not None:
             atomic_write_text(os.path.join(stage, "learning_rates.json"),

@@ -30,10 +30,26 @@ RULE_STYLE = {
     "maxaprop": ("#CC79A7", ":"), "adamax": ("#882255", "--"), "nadamax": ("#D55E00", "-"),
     "adagrad": ("#DDAA33", ":"), "nag_lookahead": ("#000000", "-."),
 }
+#: A marker per rule for line plots, where two rules' curves can lie on top of each other (Momentum and NAG on
+#: Beale): a curve hidden under another still shows its markers, which are staggered along the steps.
+RULE_MARKER = {"gd": "o", "momentum": "s", "nag": "^", "rmsprop": "v", "adam": "D", "nadam": "P", "maxaprop": "X",
+               "adamax": "<", "nadamax": ">", "adagrad": "*", "nag_lookahead": "h"}
+#: The race's trails get thinner in drawing order, from the first rule's widest to the last one's thinnest, so that
+#: where paths share the valley floor they show as nested bands of their colours (when all were 2.6 pt, NadaMax,
+#: drawn last, hid the others).
+TRAIL_WIDEST, TRAIL_THINNEST = 5.0, 1.2
+
+
+def trail_widths(count: int) -> list[float]:
+    """The line width of each of ``count`` trails in drawing order (:data:`TRAIL_WIDEST` down to
+    :data:`TRAIL_THINNEST`)."""
+    if count <= 1:
+        return [2.0] * count
+    return [TRAIL_WIDEST - (TRAIL_WIDEST - TRAIL_THINNEST) * i / (count - 1) for i in range(count)]
 
 # The light half of "Greys": low loss white, high loss mid-grey, so coloured paths stay the brightest thing.
 BACKGROUND = ListedColormap(colormaps["Greys"](numpy.linspace(0.0, 0.3, 256)), name="light_greys")
-LEGEND_TITLE = "momentum: dotted none,\ndashed classical, solid Nesterov;\n◆ arrived"
+LEGEND_TITLE = "momentum: dotted none,\ndashed classical, solid Nesterov;\n◆ first within tolerance of a minimum"
 
 # 12.8 × 7.2 inches at 100 dpi: a 1280 × 720 GIF, fonts of 13–16 px that stay readable on a projector.
 FIGSIZE = (12.8, 7.2)
@@ -61,6 +77,14 @@ def frame_steps(steps: int, frames: int) -> list[int]:
         s = max(s, out[-1] + 1 if out else 0)  # strictly increasing
         out.append(min(s, steps - (frames - 1 - k)))  # leave room for the frames still to come
     return out
+
+
+def schedule_note(shown: list[int]) -> str:
+    """What the frames of :func:`frame_steps` are, for the picture: "" when every step has a frame."""
+    if shown == list(range(len(shown))):
+        return ""
+    return (f"{len(shown)} frames, spaced quadratically:\nthe early, fast moves get more frames,\n"
+            f"so the counter speeds up (last jump {shown[-1] - shown[-2]} steps)")
 
 
 def draw_surface(ax, surface: Surface, resolution: int = 240, fontsize: int = FONT) -> None:
@@ -109,14 +133,16 @@ class RaceFigure:
     """The race drawn at any step: ``show(step)`` moves every path and head there; used for all frames.
 
     One panel with every rule and a legend beside it, or (``small_multiples``) one panel per rule, titled with
-    its name and η, so that no path hides under another. A diamond marks where a rule first arrived.
+    its name and η, so that no path hides under another. A diamond marks where a rule first came within the
+    surface's tolerance of a minimum.
 
     The small multiples' grid follows the figure's shape: the default 12.8 × 7.2 in gives 3 × 4 panels (the GIF),
     a portrait figure such as :data:`COLUMN_FIGSIZE` (the book's column) 3 × 3, with margins in inches."""
 
     def __init__(self, surface: Surface, results, noise: float = 0.0, small_multiples: bool = False,
-                 figsize=FIGSIZE):
+                 figsize=FIGSIZE, steps: int | None = None):
         self.surface, self.results = surface, list(results)
+        self.steps = steps
         self.fig = new_figure(*figsize)
         self.arrivals = [arrival_step(surface, r) for r in self.results]
         if small_multiples and self.results:
@@ -146,11 +172,12 @@ class RaceFigure:
                 ax.label_outer()  # axis labels on the outer panels only
             start = self.results[0].path[0] if self.results else surface.start
             ax.plot([start[0]], [start[1]], linestyle="none", marker="o", markersize=10, markerfacecolor="white",
-                    markeredgecolor="black", markeredgewidth=1.5, zorder=6, label="start")
+                    markeredgecolor="black", markeredgewidth=1.5, zorder=6, label="start (all rules)")
         self.lines, self.heads, self.marks, self.rule_texts = [], [], [], []
-        for ax, r in zip(self.axes, self.results, strict=False):
+        widths = trail_widths(len(self.results)) if not small_multiples else [2.4] * len(self.results)
+        for ax, r, width in zip(self.axes, self.results, widths, strict=False):
             colour, style = RULE_STYLE.get(r.rule, ("black", "-"))
-            (line,) = ax.plot([], [], color=colour, linestyle=style, linewidth=2.6, label=_label(r), zorder=3)
+            (line,) = ax.plot([], [], color=colour, linestyle=style, linewidth=width, label=_label(r), zorder=3)
             (head,) = ax.plot([], [], linestyle="none", marker="o", markersize=9, color=colour,
                               markeredgecolor="black", zorder=7)
             (mark,) = ax.plot([], [], linestyle="none", marker="D", markersize=12, markerfacecolor=colour,
@@ -169,6 +196,22 @@ class RaceFigure:
             self.rule_texts = self.legend.get_texts()[-len(self.results):] if self.results else []
         self.counter = self.fig.text(0.99, 0.975, "", va="top", ha="right", fontsize=FONT + 2, fontweight="bold",
                                      bbox={"facecolor": "white", "alpha": 0.9, "edgecolor": "none"}, zorder=8)
+        # every rule starts on the same point, so at first only the head drawn last shows: say so (one panel only;
+        # small multiples show each head on its own)
+        self.one_panel = not small_multiples
+        start = self.results[0].path[0] if self.results else surface.start
+        everyone = "all nine" if len(self.results) == 9 else f"all {len(self.results)}"
+        self.start_note = self.axes[0].annotate(
+            f"{everyone} rules start here" if len(self.results) > 1 else "start", xy=(start[0], start[1]),
+            xytext=(0.5, 0.5), textcoords="axes fraction", ha="center", fontsize=FONT + 1, fontweight="bold",
+            arrowprops={"arrowstyle": "->", "linewidth": 1.5}, zorder=10,
+            bbox={"facecolor": "white", "alpha": 0.9, "edgecolor": "0.5", "boxstyle": "round"})
+
+    def note_schedule(self, shown: list[int]) -> None:
+        """Say under the counter how the frames are spaced (:func:`schedule_note`), when they skip steps."""
+        text = schedule_note(shown)
+        if text:
+            self.fig.text(0.99, 0.915, text, va="top", ha="right", fontsize=FONT - 3, color="0.25")
 
     def show(self, step: int):
         """Draw every rule's path θ₀ … θ_step (or up to where it stopped), its head, and its arrival mark."""
@@ -185,8 +228,15 @@ class RaceFigure:
                           if here else [])
             note = f"  diverged at t={r.diverged_at}" if stopped else (f"  ◆ t={arrived}" if here else "")
             text.set_text(_label(r) + note)
-        self.counter.set_text(f"step t = {step}")
-        return [*self.lines, *self.heads, *self.marks, *self.rule_texts, self.counter]
+        self.counter.set_text(f"step t = {step}" + (f" of {self.steps}" if self.steps else ""))
+        self.start_note.set_visible(self.one_panel and self._all_near_start(step))
+        return [*self.lines, *self.heads, *self.marks, *self.rule_texts, self.counter, self.start_note]
+
+    def _all_near_start(self, step: int) -> bool:
+        """Whether every head is still within 3 % of the window's width of the start (they hide each other)."""
+        (x_lo, x_hi), _ = self.surface.window
+        return all(numpy.hypot(*(r.path[min(step, r.steps_taken)] - r.path[0])) <= 0.03 * (x_hi - x_lo)
+                   for r in self.results)
 
 
 #: A static figure in the book's text column: 7.8 in at the notebooks' 90 dpi is 702 px, shown unscaled.
@@ -203,9 +253,11 @@ def animate(surface: Surface, results, steps: int, frames: int = 80, fps: int = 
             small_multiples: bool = False, dpi: int = 72, figsize=NOTEBOOK_FIGSIZE):
     """A ``FuncAnimation`` of the race over :func:`frame_steps`, for ``to_jshtml`` in notebooks.
     ``anim.frame_steps`` lists the step each frame shows; ``anim.race_figure`` is the :class:`RaceFigure`."""
-    race_fig = RaceFigure(surface, results, noise=noise, small_multiples=small_multiples, figsize=figsize)
+    race_fig = RaceFigure(surface, results, noise=noise, small_multiples=small_multiples, figsize=figsize,
+                          steps=steps)
     race_fig.fig.set_dpi(dpi)  # to_jshtml embeds every frame as a PNG at the figure's dpi
     shown = frame_steps(steps, frames)
+    race_fig.note_schedule(shown)
     anim = FuncAnimation(race_fig.fig, lambda i: race_fig.show(shown[i]), frames=len(shown),
                          interval=1000 / fps, blit=False, repeat=True)
     anim.frame_steps = shown
@@ -214,25 +266,28 @@ def animate(surface: Surface, results, steps: int, frames: int = 80, fps: int = 
 
 
 def save_gif(surface: Surface, results, steps: int, path, frames: int = 80, fps: int = 12, hold_s: float = 2.0,
-             dpi: int = GIF_DPI, progress=None, noise: float = 0.0, small_multiples: bool = False) -> int:
-    """Write the race as a looping GIF with Pillow (1280 × 720 px at the default dpi), the last frame held
-    ``hold_s`` seconds; returns the frame count.
+             dpi: int = GIF_DPI, progress=None, noise: float = 0.0, small_multiples: bool = False,
+             hold_first_s: float = 1.5) -> int:
+    """Write the race as a looping GIF with Pillow (1280 × 720 px at the default dpi), the first frame (where
+    "all nine rules start here") held ``hold_first_s`` seconds and the last ``hold_s``; returns the frame count.
 
     The contours are drawn once and kept as a bitmap; each frame restores it and draws only the paths, heads,
     marks, labels and counter on top (matplotlib's blitting), several times faster than redrawing the figure.
     ``progress()`` is called after each frame.
     """
-    race_fig = RaceFigure(surface, results, noise=noise, small_multiples=small_multiples)
+    race_fig = RaceFigure(surface, results, noise=noise, small_multiples=small_multiples, steps=steps)
     fig, canvas = race_fig.fig, race_fig.fig.canvas
     fig.set_dpi(dpi)
-    moving = [*race_fig.lines, *race_fig.heads, *race_fig.marks, race_fig.counter]
+    shown = frame_steps(steps, frames)
+    race_fig.note_schedule(shown)
+    moving = [*race_fig.lines, *race_fig.heads, *race_fig.marks, race_fig.counter, race_fig.start_note]
     moving += [race_fig.legend] if race_fig.legend is not None else list(race_fig.rule_texts)
     for artist in moving:
         artist.set_animated(True)
     canvas.draw()
     background = canvas.copy_from_bbox(fig.bbox)
     images = []
-    for step in frame_steps(steps, frames):
+    for step in shown:
         canvas.restore_region(background)
         race_fig.show(step)
         for artist in moving:
@@ -242,6 +297,7 @@ def save_gif(surface: Surface, results, steps: int, path, frames: int = 80, fps:
             progress()
     frame_ms = round(1000 / fps)
     durations = [frame_ms] * (len(images) - 1) + [frame_ms + round(1000 * hold_s)]
+    durations[0] += round(1000 * hold_first_s)
     images[0].save(path, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0)
     return len(images)
 
@@ -254,27 +310,57 @@ def jshtml(anim, fps: int = 12) -> str:
 def save_final_frame(surface: Surface, results, steps: int, path, dpi: int = PNG_DPI, noise: float = 0.0,
                      small_multiples: bool = False) -> None:
     """The last frame of the race as a PNG."""
-    race_fig = RaceFigure(surface, results, noise=noise, small_multiples=small_multiples)
+    race_fig = RaceFigure(surface, results, noise=noise, small_multiples=small_multiples, steps=steps)
     race_fig.show(steps)
     race_fig.fig.savefig(path, dpi=dpi)
 
 
-def loss_figure(surface: Surface, results, figsize=(10, 5.6)) -> Figure:
+def loss_figure(surface: Surface, results, figsize=(11.5, 5.6), noise: float = 0.0) -> Figure:
     r""":math:`f(\theta_t) - f_{\min}` against t for every rule, log scale, floored at the policy's 1e-12;
-    an X marks where a diverged rule stopped. ``figsize=(COLUMN_WIDTH, 5.4)`` for the book's column."""
+    an X marks where a diverged rule stopped, a marker per rule (:data:`RULE_MARKER`) tells apart curves that lie
+    on each other, the legend stands beside the plot. With gradient noise (``noise`` > 0) each curve is its moving
+    geometric mean over :func:`smoothing_window` steps: the raw losses jump by decades from step to step, and nine
+    of them drawn raw were a tangle. ``figsize=(COLUMN_WIDTH, 5.4)`` for the book's column."""
     fig = new_figure(*figsize)
     ax = fig.add_subplot()
-    for r in results:
+    steps = max((len(r.losses) for r in results), default=1)
+    window = smoothing_window(steps) if noise else 1
+    every = max(steps // 8, 1)
+    for i, r in enumerate(results):
         colour, style = RULE_STYLE.get(r.rule, ("black", "-"))
-        excess = numpy.maximum(r.losses - surface.f_min, LOSS_FLOOR)
-        ax.plot(numpy.arange(len(excess)), excess, color=colour, linestyle=style, linewidth=2.2, label=_label(r))
+        excess = moving_geometric_mean(numpy.maximum(r.losses - surface.f_min, LOSS_FLOOR), window)
+        # dotted and dashed curves above solid ones: a dashed Momentum stays visible on a solid NAG
+        ends = numpy.arange(len(r.losses))[len(r.losses) - len(excess):]  # a window's mean is drawn at its last step
+        ax.plot(ends, excess, color=colour, linestyle=style, linewidth=2.0,
+                label=_label(r), marker=RULE_MARKER.get(r.rule, "o"), markersize=6, markeredgecolor="black",
+                markeredgewidth=0.6, markevery=(i * every // max(len(results), 1), every),
+                zorder={"-": 2.0, "--": 2.2, ":": 2.4}.get(style, 2.1))
         if r.diverged:
-            ax.plot([len(excess) - 1], [excess[-1]], marker="X", markersize=9, color=colour)
+            ax.plot([len(r.losses) - 1], [excess[-1]], marker="X", markersize=9, color=colour)
     ax.set_yscale("log")
     ax.set_xlabel("step t")
-    ax.set_ylabel("f(θ_t) − f_min  (floored at 1e-12)")
-    ax.set_title(f"{surface.title}: loss per step", fontsize=FONT + 1)
+    floor = "floored at 1e-12"
+    ax.set_ylabel("f(θ_t) − f_min  (" + (f"moving geometric mean\nover {window} steps, {floor})" if noise > 0
+                                           else f"{floor})"))
+    ax.set_title(f"{surface.title}: loss per step" + (f"  (gradient noise σ = {noise:g})" if noise else ""),
+                 fontsize=FONT + 1)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=FONT - 2, ncol=2)
+    ax.legend(fontsize=FONT - 2, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+              title="rule and η", title_fontsize=FONT - 2)
     fig.tight_layout()
     return fig
+
+
+def smoothing_window(steps: int) -> int:
+    """The moving window of a noisy loss plot: 2 % of the steps, at least 5."""
+    return max(5, steps // 50)
+
+
+def moving_geometric_mean(values, window: int):
+    """The geometric mean of each ``window`` consecutive values (``len(values) - window + 1`` of them; the values
+    themselves when ``window`` is 1 or longer than them): the mean of the logarithms, as a log-scale plot reads."""
+    values = numpy.asarray(values, dtype="float64")
+    if window <= 1 or window > len(values):
+        return values
+    logs = numpy.concatenate([[0.0], numpy.cumsum(numpy.log(values))])
+    return numpy.exp((logs[window:] - logs[:-window]) / window)

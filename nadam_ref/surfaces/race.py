@@ -165,3 +165,37 @@ def summarize(surface: Surface, result: RulePath) -> dict:
         "diverged": result.diverged,
         "diverged_at_step": result.diverged_at,
     }
+
+
+def ranking(rows) -> list[dict]:
+    """The summary rows (:func:`summarize`) best first: by the distance to the nearest minimum at the end, the rules
+    that diverged last. The end, not the first visit: with noisy gradients a rule may pass near the minimum and
+    wander off again."""
+    return sorted(rows, key=lambda r: (r["diverged"], r["distance_to_minimum"]))
+
+
+def race_table(surface: Surface, rows, noise: float = 0.0) -> str:
+    """The race as a ranked table (:func:`ranking`), then one line that says who ended closest, and when a rule
+    first came within the surface's tolerance of a minimum (the race of ``nadam-ref race`` and ``nadam-ref demo``)."""
+    within = f"first within {surface.tolerance:g}"
+    lines = [f"{'':>3} {'rule':<14}{'η':>8}{'final loss':>13}{'distance at end':>17}{within:>20}  diverged"]
+    ranked = ranking(rows)
+    for place, r in enumerate(ranked, start=1):
+        first = "never" if r["first_step_within_tolerance"] is None else f"t={r['first_step_within_tolerance']}"
+        diverged = f"yes, at t={r['diverged_at_step']}" if r["diverged"] else "no"
+        lines.append(f"{place:>2}. {r['rule']:<14}{r['lr']:>8g}{r['final_loss']:>13.4g}"
+                     f"{r['distance_to_minimum']:>17.3g}{first:>20}  {diverged}")
+    if not ranked:
+        return "\n".join([*lines, "(no rules raced: nothing to rank)"])
+    best = ranked[0]
+    reached = [r for r in ranked if r["first_step_within_tolerance"] is not None]
+    lines.append(f"Ranked by the distance to the minimum at the end (step {max(r['steps'] for r in ranked)}). "
+                 f"Closest: {best['rule']}, at {best['distance_to_minimum']:.3g}.")
+    if not reached:
+        lines.append(f"No rule came within {surface.tolerance:g} of a minimum.")
+    else:
+        first = min(reached, key=lambda r: r["first_step_within_tolerance"])
+        lines.append(f"First within {surface.tolerance:g} of a minimum: {first['rule']} at "
+                     f"t={first['first_step_within_tolerance']}, ended at distance {first['distance_to_minimum']:.3g}"
+                     + (" (with noise a rule can reach the minimum and leave it again)" if noise else "") + ".")
+    return "\n".join(lines)

@@ -169,3 +169,12 @@ def test_targets_table_takes_the_issues_ratios_from_the_medians():
     lines = report.targets_markdown({**result, "machine": {"commit": "abc"}})
     assert "| Optimizer / bound | 1 | nadam | 1.40 | 0.70 | ≤ 1.3 | no |" in lines
     assert any("commit abc" in line for line in lines)
+
+
+def test_a_result_that_measures_no_target_says_nothing_compared():
+    only_gd = {"rule": "gd", "size": 10, "bound_ms": 1.0, "median_ms": {"nadam_ref fused": 1.0},
+               "min_ms": {"nadam_ref fused": 1.0}}
+    result = {"runs": [{"threads": 1, "results": [only_gd], "models": []}], "machine": {"commit": "abc"}}
+    assert report.targets(result) == []
+    text = "\n".join(report.targets_markdown(result))
+    assert "Nothing compared" in text and "| target |" not in text

@@ -119,3 +119,9 @@ def test_bad_input_is_refused_clearly():
 def test_a_wrong_shape_from_the_user_is_a_difference_not_a_crash():
     verdict = compare(lambda theta, g, state: (theta[:2], state), "gd")
     assert (verdict.step, verdict.symbol, verdict.rel) == (1, "theta", numpy.inf)
+
+
+def test_zero_steps_compare_nothing_and_are_no_pass():
+    verdict = compare(lambda theta, g, state: (theta, state), "gd", steps=0)
+    assert not verdict and not verdict.compared
+    assert str(verdict) == "gd: nothing compared (0 steps): not a pass"

@@ -55,9 +55,26 @@ def test_float32_runs_agree_within_their_tolerance(torch_peer):
 def test_a_missing_library_is_skipped_and_fails_only_when_named(monkeypatch):
     monkeypatch.setattr(harness, "installed_version", lambda name: None)
     quiet = harness.crosscheck(["optax"], steps=2, explicit=False)
-    assert "optax" in quiet.skipped and "not installed" in quiet.skipped["optax"] and quiet.ok
+    assert "optax" in quiet.skipped and "not installed" in quiet.skipped["optax"]
+    assert quiet.compared == 0 and not quiet.ok and quiet.summary().startswith("nothing compared")  # not a pass
     named = harness.crosscheck(["optax"], steps=2, explicit=True)
     assert not named.ok
+
+
+def test_a_missing_library_beside_one_that_agrees_passes_unless_named(monkeypatch):
+    real = harness.installed_version
+    monkeypatch.setattr(harness, "installed_version", lambda name: None if name == "optax" else real(name))
+    quiet = harness.crosscheck(["torch", "optax"], steps=2, rule_names=["adam"], explicit=False)
+    assert quiet.compared >= 1 and quiet.ok, quiet.summary()
+    assert quiet.summary().endswith("every one agrees; skipped: optax")
+
+
+def test_every_library_skipped_is_nothing_compared_and_exit_status_1(monkeypatch, capsys):
+    from nadam_ref.cli import main
+
+    monkeypatch.setattr(harness, "installed_version", lambda name: None)
+    assert main(["crosscheck", "--against", "torch,optax,keras", "--steps", "2"]) == 1
+    assert "nothing compared" in capsys.readouterr().out
 
 
 def test_a_too_old_version_names_the_version_and_the_mapping():

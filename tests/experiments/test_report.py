@@ -83,7 +83,30 @@ def test_one_column_curves_keep_their_title_inside_the_figure(tmp_path, monkeypa
     results["experiments"]["lstm"]["dataset"] = {"name": "King James Bible (not Penn Treebank)"}
     report.plot_curves(results, str(tmp_path / "curves.png"))
     assert seen["inside"], seen["title"]
-    assert seen["title"].count("\n") == 2
+    assert seen["title"] == "Dozat (2016) reproduced at scale 'class', 1 seed"
+
+
+def test_curves_give_nine_rules_nine_styles_y_labels_and_say_the_test_split_is_held_out(tmp_path, monkeypatch):
+    import matplotlib.figure
+
+    seen = {}
+    real = matplotlib.figure.Figure.savefig
+
+    def spy(fig, *args, **kwargs):
+        seen["axes"] = [(ax.get_title(), ax.get_ylabel(), [(line.get_color(), line.get_linestyle(), line.get_marker())
+                                                           for line in ax.get_lines()]) for ax in fig.axes]
+        return real(fig, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", spy)
+    results = fake_results({"mnist": {rule: [0.1 + 0.01 * i] for i, rule in enumerate(PAPER_RULES)}})
+    data = "MNIST test set (10,000 images, shipped; split 8000/1000/1000)"
+    results["experiments"]["mnist"]["dataset"] = {"name": data}
+    results["experiments"]["mnist"]["metric"]["label"] = "test loss (cross-entropy)"
+    report.plot_curves(results, str(tmp_path / "curves.png"))
+    (top_title, top_y, top_lines), (bottom_title, bottom_y, bottom_lines) = seen["axes"]
+    assert len(set(top_lines)) == 9 and len({c for c, _, _ in top_lines}) == 9 and top_lines == bottom_lines
+    assert top_y == "training loss" and bottom_y == "test loss (cross-entropy)"
+    assert "split 8000/1000/1000" in top_title and "held-out test split" in bottom_title
 
 
 def test_sensitivity_redraws_from_a_saved_tuning_file_with_a_diverged_eta(tmp_path):
@@ -130,3 +153,18 @@ def test_sensitivity_caps_an_exploding_eta_at_the_top_edge(tmp_path, monkeypatch
     report.plot_sensitivity(details, "lstm", str(tmp_path / "s.png"), "Tiny Shakespeare (shipped)")
     assert seen["ylim"][1] == pytest.approx(report.SENSITIVITY_CAP * 100.0)
     assert seen["inside"] and "on Tiny Shakespeare\n" in seen["title"]
+
+
+def test_one_seed_says_what_it_can_show_before_the_claims():
+    results = fake_results({"mnist": {"gd": [0.3], "adam": [0.1], "nadam": [0.2]}})
+    text = report.few_seeds_markdown(results, "demo-output/reproduce-mnist")
+    assert text.startswith("# What 1 seed can show") and "at least 3 paired seeds" in text
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert [row.split(" | ")[0] for row in rows] == ["| Adam", "| Nadam", "| GD"]  # best validation first
+    assert "`nadam-ref reproduce --experiment mnist --scale class --seeds 3 --out demo-output/reproduce-mnist`" in text
+
+
+def test_three_seeds_need_no_preface():
+    results = fake_results({"mnist": {"adam": [0.1, 0.2, 0.3]}})
+    results["seeds"] = 3
+    assert report.few_seeds_markdown(results) == ""

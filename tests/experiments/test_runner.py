@@ -13,7 +13,8 @@ import time
 import numpy
 import pytest
 
-from nadam_ref.experiments import checkpoint, configs, reproduce, runner
+from nadam_ref import rules
+from nadam_ref.experiments import checkpoint, configs, provenance, reproduce, runner
 from nadam_ref.rules import PAPER_RULES
 
 QUIET = {"progress": False, "log": lambda *_: None}
@@ -165,6 +166,52 @@ def test_checkpoint_of_another_config_is_refused(linreg, tmp_path):
     # --fresh discards it and runs the new configuration
     results = reproduce.reproduce(["linreg"], "smoke", rules=["nadam"], out=out, fresh=True, **QUIET)
     assert results["experiments"]["linreg"]["rules"]["nadam"]["lr"] == 0.02
+
+
+def test_a_second_run_reuses_finished_runs_and_says_so(linreg, tmp_path, capsys):
+    out = str(tmp_path / "out")
+    epochs = []
+    reproduce.reproduce(["linreg"], "smoke", rules=["gd", "nadam"], out=out, after_epoch=epochs.append, **QUIET)
+    assert len(epochs) == 6 and "reused" not in capsys.readouterr().err
+    reproduce.reproduce(["linreg"], "smoke", rules=["gd", "nadam"], out=out, after_epoch=epochs.append, **QUIET)
+    err = capsys.readouterr().err
+    assert len(epochs) == 6  # nothing trained
+    for rule in ("gd", "nadam"):
+        folder = os.path.join(out, "checkpoints", "linreg", rule, "seed0")
+        assert f"linreg {rule} seed 0: reused, not trained again: finished in {folder}, trained at 20" in err
+
+
+def test_a_changed_rule_source_trains_that_rule_again(linreg, tmp_path, capsys, monkeypatch):
+    """A student edits nadam.py (here a copy of it) and runs again: Nadam trains anew, GD is reused."""
+    copy = tmp_path / "nadam.py"
+    copy.write_text(open(rules.get("nadam").__file__, encoding="utf-8").read())
+    real = provenance.rule_source
+    monkeypatch.setattr(provenance, "rule_source", lambda rule: str(copy) if rule == "nadam" else real(rule))
+    out = str(tmp_path / "out")
+    first = reproduce.reproduce(["linreg"], "smoke", rules=["gd", "nadam"], out=out, **QUIET)
+    capsys.readouterr()
+    copy.write_text(copy.read_text(encoding="utf-8") + "# a student's comment: any edit counts\n", encoding="utf-8")
+    epochs = []
+    again = reproduce.reproduce(["linreg"], "smoke", rules=["gd", "nadam"], out=out, after_epoch=epochs.append,
+                                **QUIET)
+    err = capsys.readouterr().err
+    assert len(epochs) == 3  # Nadam's three epochs, GD's none
+    assert "linreg nadam seed 0: training again from scratch" in err
+    assert "written by other code: the source of rule 'nadam' changed since (code.rule: " in err
+    assert "linreg gd seed 0: reused" in err and "linreg nadam seed 0: reused" not in err
+    assert without_wall_times(again) == without_wall_times(first)  # the same code, apart from a comment
+
+
+def test_a_changed_training_source_trains_every_rule_again(linreg, tmp_path, capsys, monkeypatch):
+    out = str(tmp_path / "out")
+    reproduce.reproduce(["linreg"], "smoke", rules=["gd", "nadam"], out=out, **QUIET)
+    capsys.readouterr()
+    monkeypatch.setattr(provenance, "TRAINING_SOURCES", provenance.TRAINING_SOURCES[:-1])  # as if one changed
+    epochs = []
+    reproduce.reproduce(["linreg"], "smoke", rules=["gd", "nadam"], out=out, after_epoch=epochs.append, **QUIET)
+    err = capsys.readouterr().err
+    assert len(epochs) == 6 and err.count("training again from scratch") == 2
+    assert err.count("the code that trains it changed since (code.training: ") == 2
 
 
 @pytest.mark.parametrize("damage", ["state_json", "npz_truncated", "npz_missing"])
