@@ -25,8 +25,11 @@ def test_crosscheck_table_and_markdown(torch_peer, tmp_path, capsys):
 def test_a_missing_library_is_skipped_unless_named(monkeypatch, capsys):
     monkeypatch.setattr(harness, "installed_version", lambda name: None if name == "keras" else "99.0")
     monkeypatch.setattr(harness, "LIBRARIES", ("keras",))
-    assert main(["crosscheck", "--against", "all", "--steps", "2"]) == 0
-    assert "skipped keras: keras is not installed" in capsys.readouterr().out
+    # every library skipped: nothing was compared, which is not a pass
+    assert main(["crosscheck", "--against", "all", "--steps", "2"]) == 1
+    out = capsys.readouterr().out
+    assert "skipped keras: keras is not installed" in out
+    assert "NOTHING COMPARED" in out
     assert main(["crosscheck", "--against", "keras", "--steps", "2"]) == 1
 
 
