@@ -89,7 +89,11 @@ def test_sync_writes_missing_notebooks_and_then_finds_nothing_to_do(tmp_path):
     assert notebooks.sync(src, tmp_path, check=True) == []
 
 
-SOURCES = sorted(notebooks.SOURCE_DIR.glob("*.md"))
+# 11's "every mapped call agrees" paragraph is being rewritten on another branch (issue 23, "nothing compared"); it
+# still types its numbers. strict: the day it computes them, this marker fails and must go.
+AWAITING = {"11_crosscheck.md": "the cross-check table's paragraph (issue 23) still types its numbers"}
+SOURCES = [pytest.param(p, marks=pytest.mark.xfail(reason=AWAITING[p.name], strict=True)) if p.name in AWAITING
+           else p for p in sorted(notebooks.SOURCE_DIR.glob("*.md"))]
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.name)
@@ -106,7 +110,8 @@ def test_a_planted_typed_number_is_found_and_structure_is_not():
     assert prose_numbers.typed_results(source) == []
     planted = source.replace("## Step 5:", "Algorithm 8's $\\hat m_1$ is about 0.0133 of $\\bar g$.\n\n## Step 5:", 1)
     assert [t.text for t in prose_numbers.typed_results(planted)] == ["0.0133"]
-    in_prose_cell = source + '\n```{code-cell} ipython3\n:tags: [prose]\nprose(f"{1 / 3:.3f}, typed: 75× and {0.0133}")\n```\n'
+    in_prose_cell = (source + '\n```{code-cell} ipython3\n:tags: [prose]\n'
+                     'prose(f"{1 / 3:.3f}, typed: 75× and {0.0133}")\n```\n')
     assert [t.text for t in prose_numbers.typed_results(in_prose_cell)] == ["75", "0.0133"]
     words = source + "\nIt starts a hundred times too small, seven orders of magnitude, 3 times.\n"
     assert [t.text for t in prose_numbers.typed_results(words)] == ["hundred", "seven orders of magnitude", "3"]

@@ -93,7 +93,7 @@ def to_notebook(text: str, name: str = "<source>"):
         new.metadata = {"tags": tags} if tags else {}
         if "solution" in tags:  # JupyterLab ignores hide-cell: fold the solution's source and output there
             new.metadata["jupyter"] = {"source_hidden": True, "outputs_hidden": True}
-        elif "prose" in tags:  # a paragraph written by a cell: the book shows only its output, JupyterLab folds the code
+        elif "prose" in tags:  # a paragraph a cell wrote: the book shows its output only, JupyterLab folds the code
             new.metadata["jupyter"] = {"source_hidden": True}
         nb.cells.append(new)
     nbformat.validate(nb)

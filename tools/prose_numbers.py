@@ -11,11 +11,12 @@ What is **not** a result, and may be typed (everything else is a result):
 1. *labels*: the number after Algorithm, Section, Step, Exercise, equation, notebook, chapter, Figure, Table (and
    ranges and lists of them: "Algorithms 3 and 7", "chapters 1–6", "equations (3) → (4)"), a heading's own number
    ("# 6. Nadam"), and ``\\tag{3}``;
-2. *quotations* (of the paper, between double quotes) and *years* of a citation: 1950–2030 directly after "(" or before ")" or ",";
-3. *small whole numbers* 0–10 (indices such as t = 1, exponents, coefficients of a formula, "four starts"), except
-   in a claim of size: a number directly before "times", "×" or "orders of magnitude" is a result whatever its
-   size, and so are the words "hundred", "thousand" and "million" and a number word before "times" or "orders of
-   magnitude" ("eight orders of magnitude");
+2. *quotations* (of the paper, between double quotes) and *years* of a citation: 1950–2030 directly after "(" or
+   before ")" or ",";
+3. *small whole numbers* 0–10 (indices such as t = 1, exponents, coefficients of a formula, "four starts"). A claim
+   of size is never structure: a number directly before "times", "×" or "orders of magnitude" is a result whatever
+   its size and even if the code holds the same literal, and so are the words "hundred", "thousand" and
+   "million" and a number word before "times" or "orders of magnitude" ("eight orders of magnitude");
 4. *settings*: a value equal to a number literal in the notebook's own code cells (a hyper-parameter or a size the
    code sets: 0.99, 1e-8, 20 000) or to one of the paper's constants in :data:`PAPER_CONSTANTS`; ``10^{-8}``,
    ``4\\times10^{-3}`` and "1 %" are read as the values they denote.
@@ -79,8 +80,11 @@ def code_literals(sources) -> set[float]:
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(
                     node.value, bool) and id(node) not in typed:
-                values.add(float(node.value))
-                values.add(-float(node.value))
+                values.update((float(node.value), -float(node.value)))
+            elif (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow)  # 10**6 is a literal too
+                  and all(isinstance(side, ast.Constant) and type(side.value) in (int, float)
+                          for side in (node.left, node.right))):
+                values.add(float(node.left.value ** node.right.value))
     return values
 
 
@@ -133,7 +137,7 @@ def numbers_in(text: str, settings: set[float]) -> list[tuple[str, str]]:
         year = (match["plain"] and re.fullmatch(r"(19[5-9]\d|20[0-2]\d|2030)", match["plain"])
                 and (_YEAR_CONTEXT.search(before) or re.match(r"\s*[),]", after)))
         setting = any(math.isclose(value, s, rel_tol=1e-9, abs_tol=0.0) for s in settings)
-        if year or setting or (small and not claim):
+        if not claim and (year or setting or small):
             continue
         found.append((match.start(), token, _context(text, match)))
     found += [(match.start(), match.group(), _context(text, match)) for match in _SIZE_WORDS.finditer(masked)]
