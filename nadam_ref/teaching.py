@@ -366,3 +366,13 @@ def prose(text: str) -> Prose:
         the cap is 0.1
     """
     return Prose(textwrap.dedent(text).strip())
+
+
+def tex_number(value: float, digits: int = 2) -> str:
+    r"""``value`` in scientific notation for a ``$…$`` formula: ``tex_number(3.9e-8)`` is ``3.9\times10^{-8}``.
+
+        >>> tex_number(3.94e-8), tex_number(0.5)
+        ('3.9\\times10^{-8}', '5.0\\times10^{-1}')
+    """
+    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+    return f"{mantissa}\\times10^{{{int(exponent)}}}"
