@@ -354,3 +354,37 @@ def show_figure(fig, dpi: int = 90):
     image = Image(buffer.getvalue())
     display(image)
     return image
+
+
+class Prose(str):
+    """A paragraph of Markdown whose numbers a cell computed (:func:`prose`). JupyterLab and the book render it as
+    Markdown (``_repr_markdown_``); a terminal prints the text."""
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def prose(text: str) -> Prose:
+    """Mark ``text`` (an f-string that formats the computed values into the sentence) as a paragraph of the notebook.
+
+    A notebook states a measured or derived number only through a cell tagged ``prose`` whose last expression is
+    ``prose(f"...")``: the number cannot drift from the code, and ``tools/prose_numbers.py`` (run by a test) finds
+    any number typed into the text instead.
+
+        >>> prose(f"the cap is {2 / 20:g}")
+        the cap is 0.1
+    """
+    return Prose(textwrap.dedent(text).strip())
+
+
+def tex_number(value: float, digits: int = 2) -> str:
+    r"""``value`` in scientific notation for a ``$…$`` formula: ``tex_number(3.9e-8)`` is ``3.9\times10^{-8}``.
+
+        >>> tex_number(3.94e-8), tex_number(0.5)
+        ('3.9\\times10^{-8}', '5.0\\times10^{-1}')
+    """
+    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+    return f"{mantissa}\\times10^{{{int(exponent)}}}"

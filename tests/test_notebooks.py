@@ -9,7 +9,7 @@ import re
 import pytest
 
 import nadam_ref
-from tools import notebooks
+from tools import notebooks, prose_numbers
 
 nbformat = pytest.importorskip("nbformat", reason="needs the notebooks extra: pip install -e '.[notebooks]'")
 
@@ -87,3 +87,51 @@ def test_sync_writes_missing_notebooks_and_then_finds_nothing_to_do(tmp_path):
     assert not (tmp_path / "01_a.ipynb").exists()
     assert notebooks.sync(src, tmp_path) == [tmp_path / "01_a.ipynb"]
     assert notebooks.sync(src, tmp_path, check=True) == []
+
+
+# 11's "every mapped call agrees" paragraph is being rewritten on another branch (issue 23, "nothing compared"); it
+# still types its numbers. strict: the day it computes them, this marker fails and must go.
+AWAITING = {"11_crosscheck.md": "the cross-check table's paragraph (issue 23) still types its numbers"}
+SOURCES = [pytest.param(p, marks=pytest.mark.xfail(reason=AWAITING[p.name], strict=True)) if p.name in AWAITING
+           else p for p in sorted(notebooks.SOURCE_DIR.glob("*.md"))]
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.name)
+def test_no_result_is_typed_into_the_prose(source):
+    """A measured or derived number in the text is written by a `prose` cell (tools/prose_numbers.py says what is a
+    result and what is structure: labels, small indices, the settings the code makes)."""
+    found = prose_numbers.typed_results(source.read_text(encoding="utf-8"), source.name)
+    assert found == [], "typed results; compute them in a `prose` cell:\n" + "\n".join(
+        f"  cell {t.cell}: {t.text!r} in …{t.context}…" for t in found)
+
+
+def test_a_planted_typed_number_is_found_and_structure_is_not():
+    source = (notebooks.SOURCE_DIR / "06_nadam_nadamax.md").read_text(encoding="utf-8")
+    assert prose_numbers.typed_results(source) == []
+    planted = source.replace("## Step 5:", "Algorithm 8's $\\hat m_1$ is about 0.0133 of $\\bar g$.\n\n## Step 5:", 1)
+    assert [t.text for t in prose_numbers.typed_results(planted)] == ["0.0133"]
+    in_prose_cell = (source + '\n```{code-cell} ipython3\n:tags: [prose]\n'
+                     'prose(f"{1 / 3:.3f}, typed: 75× and {0.0133}")\n```\n')
+    assert [t.text for t in prose_numbers.typed_results(in_prose_cell)] == ["75", "0.0133"]
+    words = source + "\nIt starts a hundred times too small, seven orders of magnitude, 3 times.\n"
+    assert [t.text for t in prose_numbers.typed_results(words)] == ["hundred", "seven orders of magnitude", "3"]
+    structure = ("See Algorithms 3 and 7, equations (3) → (4), chapters 1–6, exercise 6.2 (Dozat, 2016), at $t = 1$,"
+                 " with $\\mu = 0.99$, $\\varepsilon = 10^{-8}$ and 20 000 coordinates.\n"
+                 "```{code-cell} ipython3\nCOORDS = 20_000\n```\n")
+    assert prose_numbers.typed_results(structure) == []
+
+
+def test_prose_cells_render_as_markdown_with_their_code_folded():
+    nb = notebooks.to_notebook('```{code-cell} ipython3\n:tags: [prose]\nprose(f"x = {1 + 1}")\n```\n', "p.md")
+    cell = nb.cells[0]
+    assert "remove-input" in cell.metadata["tags"] and cell.metadata["jupyter"] == {"source_hidden": True}
+    from nadam_ref.teaching import prose
+    assert prose("  $x = 2$ ")._repr_markdown_() == "$x = 2$"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_solution_asserts_its_answer(path):
+    """A solution states its answer as an `assert` on what it computed, so running the notebook checks it."""
+    for index, cell in enumerate(read(path).cells):
+        if "solution" in cell.metadata.get("tags", []):
+            assert re.search(r"^\s*assert\b", cell.source, re.M), f"{path.name} cell {index}: solution asserts nothing"

@@ -9,7 +9,9 @@ The sources are MyST Markdown notebooks (the text format Jupyter Book reads): ma
     print("a solution")
     ```
 
-and ``+++`` on a line of its own to start a new markdown cell. They diff and review like text; the ``.ipynb`` files
+and ``+++`` on a line of its own to start a new markdown cell. A paragraph that states computed numbers is a code cell
+tagged ``prose`` (``prose(f"...")``, see ``tools/prose_numbers.py``): the book shows only its Markdown output
+(``remove-input`` is added), and JupyterLab folds its source. They diff and review like text; the ``.ipynb`` files
 are what JupyterLab, ``pytest --nbmake`` and the book open. ``python -m tools.notebooks`` regenerates them;
 ``--check`` only says whether they are up to date (a test runs it).
 """
@@ -87,9 +89,12 @@ def to_notebook(text: str, name: str = "<source>"):
         make = nbformat.v4.new_code_cell if cell["kind"] == "code" else nbformat.v4.new_markdown_cell
         new = make(cell["source"])
         new.id = hashlib.sha1(f"{name}:{index}".encode()).hexdigest()[:12]
-        new.metadata = {"tags": cell["tags"]} if cell["tags"] else {}
-        if "solution" in cell["tags"]:  # JupyterLab ignores hide-cell: fold the solution's source and output there
+        tags = cell["tags"] + ["remove-input"] * ("prose" in cell["tags"] and "remove-input" not in cell["tags"])
+        new.metadata = {"tags": tags} if tags else {}
+        if "solution" in tags:  # JupyterLab ignores hide-cell: fold the solution's source and output there
             new.metadata["jupyter"] = {"source_hidden": True, "outputs_hidden": True}
+        elif "prose" in tags:  # a paragraph a cell wrote: the book shows its output only, JupyterLab folds the code
+            new.metadata["jupyter"] = {"source_hidden": True}
         nb.cells.append(new)
     nbformat.validate(nb)
     return nb

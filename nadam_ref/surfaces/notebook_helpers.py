@@ -251,6 +251,24 @@ def stability_limits(mu: float, curvature: float) -> dict:
             "nag_critical": ((1 - mu) / (1 + mu)) ** 2 / curvature}
 
 
+def optimal_rates(curvatures=(0.2, 4.0)) -> dict:
+    r"""The best rate over the whole :math:`(\eta, \mu)` plane on a quadratic whose Hessian eigenvalues lie in
+    :math:`[\lambda, L]` (``min`` and ``max`` of ``curvatures``), :math:`\kappa = L/\lambda`, in closed form, with the
+    :math:`(\eta, \mu)` that attains it:
+
+    * momentum (Polyak 1964): rate :math:`(\sqrt\kappa - 1)/(\sqrt\kappa + 1)` at
+      :math:`\eta = 4/(\sqrt L + \sqrt\lambda)^2`, :math:`\mu = \bigl((\sqrt\kappa - 1)/(\sqrt\kappa + 1)\bigr)^2`;
+    * NAG (Lessard, Recht & Packard 2016): rate :math:`1 - 2/\sqrt{3\kappa + 1}` at :math:`\eta = 4/(3L + \lambda)`,
+      :math:`\mu = (\sqrt{3\kappa + 1} - 2)/(\sqrt{3\kappa + 1} + 2)`.
+    """
+    small, big = min(curvatures), max(curvatures)
+    kappa = big / small
+    heavy = (kappa**0.5 - 1) / (kappa**0.5 + 1)
+    root = (3 * kappa + 1) ** 0.5
+    return {"momentum": {"rate": heavy, "lr": 4 / (big**0.5 + small**0.5) ** 2, "mu": heavy**2},
+            "nag": {"rate": 1 - 2 / root, "lr": 4 / (3 * big + small), "mu": (root - 2) / (root + 2)}}
+
+
 def plot_rate_analysis(mu: float = 0.9, curvatures=(0.2, 4.0), lr_max: float = 1.2, figsize=(11, 4.6)):
     r"""The rate per eigenvalue against :math:`\eta` at one :math:`\mu`, momentum (solid) and NAG (dashed), with
     each method's stability limit, momentum's critical damping and :math:`\eta = 1/L` marked; the slowest

@@ -80,6 +80,25 @@ def test_rate_map_finds_the_heavy_ball_optimum():
     assert rate[best] < 1 and rate.max() > 1
 
 
+@pytest.mark.parametrize("curvatures", [(0.2, 4.0), (1.0, 20.0), (0.01, 1.0, 0.3)])
+@pytest.mark.parametrize("nesterov, name", [(False, "momentum"), (True, "nag")])
+def test_optimal_rates_are_attained_and_no_grid_point_beats_them(curvatures, nesterov, name):
+    best = nh.optimal_rates(curvatures)[name]
+    attained = max(float(nh.momentum_rate(best["lr"], best["mu"], c, nesterov)) for c in curvatures)
+    assert attained == pytest.approx(best["rate"], abs=1e-6)  # a double root there: sqrt of a rounded 0
+    big = max(curvatures)
+    _, _, rate = nh.momentum_rate_map(curvatures, numpy.linspace(0.001, 4 / big, 600),
+                                      numpy.linspace(0, 0.999, 600), nesterov=nesterov)
+    assert rate.min() >= best["rate"] - 1e-6
+    assert rate.min() == pytest.approx(best["rate"], abs=5e-3)  # and the grid comes close to it
+
+
+def test_optimal_rates_for_kappa_20_are_the_known_closed_forms():
+    best = nh.optimal_rates((0.2, 4.0))
+    assert best["momentum"]["rate"] == pytest.approx((20**0.5 - 1) / (20**0.5 + 1))
+    assert best["nag"]["rate"] == pytest.approx(1 - 2 / 61**0.5)
+
+
 @given(steps=st.integers(1, 5000), frames=st.integers(2, 200))
 def test_frame_steps_are_increasing_from_zero_to_the_end(steps, frames):
     shown = plots.frame_steps(steps, frames)
