@@ -89,11 +89,7 @@ def test_sync_writes_missing_notebooks_and_then_finds_nothing_to_do(tmp_path):
     assert notebooks.sync(src, tmp_path, check=True) == []
 
 
-# 11's "every mapped call agrees" paragraph is being rewritten on another branch (issue 23, "nothing compared"); it
-# still types its numbers. strict: the day it computes them, this marker fails and must go.
-AWAITING = {"11_crosscheck.md": "the cross-check table's paragraph (issue 23) still types its numbers"}
-SOURCES = [pytest.param(p, marks=pytest.mark.xfail(reason=AWAITING[p.name], strict=True)) if p.name in AWAITING
-           else p for p in sorted(notebooks.SOURCE_DIR.glob("*.md"))]
+SOURCES = sorted(notebooks.SOURCE_DIR.glob("*.md"))
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.name)
