@@ -59,7 +59,8 @@ SEARCHED_RULES = tuple(r for r in rules.RULES if r != "nag_lookahead")
 #: The likely rules, by words in the target's own name, then in its module and call (the first that appears wins;
 #: none: the whole space).
 _LIKELY = (("nadamax", ("nadamax",)), ("nadam", ("nadam", "nadamax")), ("adamax", ("adamax", "nadamax")),
-           ("adam", ("adam", "nadam", "adamax", "nadamax")), ("maxaprop", ("maxaprop",)), ("rmsprop", ("rmsprop",)),
+           ("adam", ("adam", "nadam", "adamax", "nadamax")), ("amsgrad", ("adam", "nadam")),
+           ("maxaprop", ("maxaprop",)), ("rmsprop", ("rmsprop",)),
            ("adagrad", ("adagrad",)), ("sgd", ("gd", "momentum", "nag")), ("momentum", ("gd", "momentum", "nag")),
            ("nesterov", ("gd", "momentum", "nag")), ("nag", ("gd", "momentum", "nag")))
 
