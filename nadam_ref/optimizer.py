@@ -72,8 +72,9 @@ class Optimizer:
         the same state, so state files are shared and :attr:`impl` may be changed between steps.
     **hparams
         Those the rule reads (``nadam-ref rules`` lists them; any other is an error): ``lr``, ``mu``, ``nu``,
-        ``eps``, ``schedule``, ``eps_placement``, ``bias_correction``, ``eps_root``, ``n0``, ``m_decay``; the paper's
-        values by default and the rule's own default ``lr``.
+        ``eps``, ``schedule``, ``eps_placement``, ``bias_correction``, ``eps_root``, ``n0``, ``m_decay``,
+        ``m_hat_correction``, ``max_n`` (AMSGrad, which adds the state array ``n_max``, saved and loaded like the
+        others); the paper's values by default and the rule's own default ``lr``.
     """
 
     def __init__(self, rule: str, params: Mapping, *, on_nonfinite: str = "raise", impl: str = "reference",
@@ -87,7 +88,7 @@ class Optimizer:
         self.on_nonfinite = on_nonfinite
         self.params = _check_params(params)
         self.xp = array_module(*self.params.values())
-        self.state = {name: _rules.init_state(self.rule, p) for name, p in self.params.items()}
+        self.state = {name: _rules.init_state(self.rule, p, self.hp) for name, p in self.params.items()}
         self.skipped = 0
 
     @property
@@ -235,7 +236,7 @@ class Optimizer:
         arrays = {"meta": numpy.frombuffer(json.dumps(self._meta()).encode(), dtype=numpy.uint8)}
         for name, p in self.params.items():
             arrays[f"param/{name}"] = to_host(p)
-            for key in self.rule.STATE:
+            for key in _rules.state_names(self.rule, self.hp):
                 arrays[f"state/{name}/{key}"] = to_host(self.state[name][key])
         atomic_savez(path, arrays)
 
@@ -263,11 +264,11 @@ class Optimizer:
         for name, p in self.params.items():
             new_params[name] = _entry(where, arrays, f"param/{name}", p)
             new_state[name] = self._scalars(where, meta, name)
-            for key in self.rule.STATE:
+            for key in _rules.state_names(self.rule, self.hp):
                 value = _entry(where, arrays, f"state/{name}/{key}", p)
-                if key == "n" and bool((value < 0).any()):
-                    raise StateFileError(f"{where}: entry 'state/{name}/n' holds negative values; n is a sum of "
-                                         "squares or a maximum of |g|, never below 0")
+                if key in ("n", "n_max") and bool((value < 0).any()):
+                    raise StateFileError(f"{where}: entry 'state/{name}/{key}' holds negative values; {key} is a "
+                                         "sum of squares or a maximum of them or of |g|, never below 0")
                 new_state[name][key] = value
         if len({s["t"] for s in new_state.values()}) > 1:
             raise StateFileError(f"{where}: the parameters' step counts differ "

@@ -246,7 +246,7 @@ def trace_table(rule: str, steps: int = 2, **hparams) -> TraceTable:
     theta0 = numpy.array(TRACE_THETA0)  # on the host: a trace is printed
     trace = (_plain(step) for _, step in _iterate(rule, TRACE_SURFACE.grad, theta0, steps, **hparams))
     return TraceTable(rule, module.ALGORITHM, TRACE_PROBLEM, TRACE_THETA0,
-                      {k: v for k, v in hp.describe().items() if k in module.HPARAMS}, tuple(module.BOX), trace)
+                      {k: v for k, v in hp.describe().items() if k in module.HPARAMS}, _rules.box(module, hp), trace)
 
 
 def trace_text(rule: str, steps: int = 2, **hparams) -> str:

@@ -48,7 +48,7 @@ def iterate(rule: str, grad_fn, theta0, steps: int, **hparams) -> Iterator[tuple
 
     needs_fn = module.SPEC.needs_grad_fn
     grad_fn = calling_with_copies(grad_fn)  # it may work in place on the point it is given: give it a copy
-    theta, state = theta0, _rules.init_state(module, theta0)
+    theta, state = theta0, _rules.init_state(module, theta0, hp)
     for _ in range(steps):
         g_or_fn = ((lambda point: gradient_like(grad_fn(point), point)) if needs_fn
                    else gradient_like(grad_fn(theta), theta))

@@ -88,8 +88,9 @@ def test_library_variants_are_listed_apart_from_the_box_lines():
         'n = maximum(hp.nu * state["n"], absolute(g) + eps_in_max)']  # one line for both ε placements
     rows = dict(box_beside_code("adam").rows)
     variants = [c.text for c in rows[VARIANTS]]
-    assert variants[0].startswith('if hp.eps_placement == "hat":') and len(variants) == 2
-    assert all(c.nested for c in rows[VARIANTS][1:])
+    assert variants[0].startswith('if hp.max_n != "none":') and variants[1].startswith("n_hat, kept = max_n(")
+    assert variants[2].startswith('if hp.eps_placement == "hat":') and len(variants) == 4
+    assert [c.nested for c in rows[VARIANTS]] == [False, True, False, True]  # each `if` with its body
     assert VARIANTS not in dict(box_beside_code("gd").rows)  # no variants, no row
 
 

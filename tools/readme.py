@@ -41,6 +41,9 @@ MEANINGS = {
                     '`"constant"`, μ (Algorithm 8 as printed, corrected by 1 − μᵗ)'),
     "m_hat_correction": ("", 'Nadam\'s m̂ divided by 1 − ∏_{i≤t+1} μ_i (`"next"`, the box) or by '
                              '1 − ∏_{i≤t} μ_i (`"current"`: TF1, timm\'s NAdamW)'),
+    "max_n": ("", 'AMSGrad (Reddi et al. 2018): `"none"`, the box; `"n"`, the running max of n divided by 1 − νᵗ '
+                  '(torch\'s and keras\' `Adam(amsgrad=True)`); `"n_hat"`, the running max of n̂ (optax\'s '
+                  '`amsgrad`)'),
 }
 
 

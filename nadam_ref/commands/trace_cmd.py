@@ -11,7 +11,28 @@ from .. import rules
 from ..teaching import trace_table
 from . import CLIError
 
-HPARAMS = ("lr", "mu", "nu", "eps", "schedule", "eps_placement")
+
+def declared_options() -> dict:
+    """Every discrete option any rule declares, with the values any rule offers (the rule's own declaration then
+    refuses, by name, a value it does not offer), and every numeric variant (``eps_root``, ``n0``) as ``float``."""
+    options = {}
+    for name in rules.RULES:
+        spec = rules.spec(name)
+        for option, values in spec.options.items():
+            offered = options.setdefault(option, [])
+            offered += [v for v in values if v not in offered]
+        for option in spec.numeric_variants:
+            options[option] = float
+    return options
+
+
+HPARAMS = ("lr", "mu", "nu", "eps", *declared_options())
+
+
+def _flag(text: str) -> bool:
+    if text not in ("true", "false"):
+        raise ValueError(text)
+    return text == "true"
 
 
 def add_arguments(parser):
@@ -21,8 +42,15 @@ def add_arguments(parser):
     parser.add_argument("--json", action="store_true", help="machine-readable output (strict JSON)")
     for name in ("lr", "mu", "nu", "eps"):
         parser.add_argument(f"--{name}", type=float, default=None, help=f"override {name}")
-    parser.add_argument("--schedule", choices=["paper", "constant"], default=None)
-    parser.add_argument("--eps-placement", dest="eps_placement", choices=["inside", "outside"], default=None)
+    for name, values in declared_options().items():  # from the rules' declarations (nadam-ref rules lists them)
+        flag = f"--{name.replace('_', '-')}"
+        if values is float:
+            parser.add_argument(flag, dest=name, type=float, default=None, help=f"override {name}")
+        elif all(isinstance(v, bool) for v in values):
+            parser.add_argument(flag, dest=name, type=_flag, choices=[False, True], metavar="{true,false}",
+                                default=None, help="for the rules that declare it")
+        else:
+            parser.add_argument(flag, dest=name, choices=values, default=None, help="for the rules that declare it")
 
 
 def run(args) -> int:

@@ -127,7 +127,7 @@ def compare(step_fn, rule: str, grad_fn=None, theta0=None, steps: int = 20, rtol
         raise TypeError(f"theta0 must be a NumPy or CuPy array, got {type(theta0).__name__}")
     xp = array_module(theta0)
     needs_fn = module.SPEC.needs_grad_fn
-    theta_ref, state_ref = xp.array(theta0, copy=True), rules.init_state(module, theta0)
+    theta_ref, state_ref = xp.array(theta0, copy=True), rules.init_state(module, theta0, hp)
     theta, state, worst, seen = handed(theta0), {}, 0.0, []
     for t in range(1, steps + 1):
         if needs_fn:
@@ -142,7 +142,7 @@ def compare(step_fn, rule: str, grad_fn=None, theta0=None, steps: int = 20, rtol
         mine = {**mine, "theta": theta}
         if not needs_fn:
             mine.setdefault("g", trace["g"])
-        for symbol, line in module.BOX:
+        for symbol, line in rules.box(module, hp):
             if symbol not in mine or symbol not in trace:
                 continue
             if symbol not in seen:

@@ -56,6 +56,8 @@ _DIFFERENCES = {
     ("n0", 0.1): "accumulator starts at 0.1",
     ("m_hat_correction", "current"): "m̂ = m/(1 − ∏_{i≤t} μ_i): this step's product, not the next one's",
     ("m_decay", "scheduled"): "m decays with μ_t",
+    ("max_n", "n"): "AMSGrad: the running max of n, divided by 1 − νᵗ",
+    ("max_n", "n_hat"): "AMSGrad: the running max of n̂ = n/(1 − νᵗ)",
 }
 
 

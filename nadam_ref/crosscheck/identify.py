@@ -13,7 +13,10 @@ It runs the target on the cross-check problems, runs every variant each rule *de
   where one scale of η (or of η and ε together) makes it reproduce the target, that scale in words.
 
 It searches the rules the target's name points to (:func:`likely_rules`); when none of them reproduces the target it
-goes on to every other rule before answering "none", and the report names the rules searched either way.
+goes on to every other rule before answering "none", and the report names the rules searched either way. Options
+that change a rule rather than read its box another way (AMSGrad's ``max_n``, declared in
+``RuleSpec.searched_later``) are tried away from their defaults only when no variant at their defaults reproduces
+the target, so the common answer costs no more than before they existed; the report says when they were.
 
 The numbers the library was given are read from its keyword arguments and, where absent, from the defaults in its
 signature (``lr``/``learning_rate`` → η; ``betas``, ``beta_1``/``b1``/``momentum`` → μ; ``beta_2``/``b2``/``rho``/
@@ -56,7 +59,8 @@ SEARCHED_RULES = tuple(r for r in rules.RULES if r != "nag_lookahead")
 #: The likely rules, by words in the target's own name, then in its module and call (the first that appears wins;
 #: none: the whole space).
 _LIKELY = (("nadamax", ("nadamax",)), ("nadam", ("nadam", "nadamax")), ("adamax", ("adamax", "nadamax")),
-           ("adam", ("adam", "nadam", "adamax", "nadamax")), ("maxaprop", ("maxaprop",)), ("rmsprop", ("rmsprop",)),
+           ("adam", ("adam", "nadam", "adamax", "nadamax")), ("amsgrad", ("adam", "nadam")),
+           ("maxaprop", ("maxaprop",)), ("rmsprop", ("rmsprop",)),
            ("adagrad", ("adagrad",)), ("sgd", ("gd", "momentum", "nag")), ("momentum", ("gd", "momentum", "nag")),
            ("nesterov", ("gd", "momentum", "nag")), ("nag", ("gd", "momentum", "nag")))
 
@@ -122,6 +126,7 @@ class Identification:
     rules: list = field(default_factory=list)  # the rules searched, in the order searched
     chosen: str = ""  # why those rules: "as asked", "its name says 'adam'", ...
     widened: list = field(default_factory=list)  # the rules searched after none of the likely ones reproduced it
+    later: list = field(default_factory=list)  # "rule option" searched away from its default, after none at it did
     searched: int = 0
     seconds: float = 0.0  # the search: every variant on every problem, and locating the nearest
     target_seconds: float = 0.0  # importing and running the target (a library's import dominates)
@@ -140,6 +145,9 @@ class Identification:
         searched = f"  rules searched: {', '.join(first)} ({self.chosen})"
         if self.widened:
             searched += f"; none of them reproduced it, so also {', '.join(self.widened)}"
+        if self.later:
+            searched += (f"; {', '.join(self.later)} at other values than the default only after none at the "
+                         "default reproduced it")
         lines = [f"identify {self.target}",
                  f"  read as: {numbers}; {self.steps} steps, "
                  f"{self.dtype}, problems {', '.join(self.problems)}; tolerance {self.tolerance:g} (normwise relative)",
@@ -181,6 +189,7 @@ class Identification:
                 "steps": self.steps, "problems": self.problems, "tolerance": self.tolerance, "found": bool(self),
                 "matches": [m.as_dict() for m in self.matches], "nearest": [m.as_dict() for m in self.nearest],
                 "rules_searched": self.rules, "rules_chosen": self.chosen, "rules_widened": self.widened,
+                "searched_later": self.later,
                 "longest": self.longest.as_dict() if self.longest is not None else None,
                 "rescaled": self.rescaled.as_dict() if self.rescaled is not None else None,
                 "searched": self.searched, "seconds": self.seconds, "dropped": self.dropped,
@@ -409,11 +418,11 @@ def identify(target, kwargs: dict | None = None, *, kind: str | None = None, rul
 
     with _ours():
         result.rules = list(first)
-        found = _search(first, result.hparams, paths, steps)
+        found = _search_staged(first, result, paths, steps, tolerance)
         if not _reproducing(found, tolerance) and not rule_names:
             result.widened = [r for r in SEARCHED_RULES if r not in first]
             result.rules += result.widened
-            found += _search(result.widened, result.hparams, paths, steps)
+            found += _search_staged(result.widened, result, paths, steps, tolerance)
         found.sort(key=lambda item: item[0])
         result.searched = len(found) // 2  # each variant was measured twice: as given and rounded
         result._all = [m for _, m in found]
@@ -460,11 +469,41 @@ def _run_target(run, problem, theta0, steps, dtype, numbers, heard: dict):
     return path
 
 
-def _search(rule_names, numbers: dict, paths, steps) -> list:
-    """(distance, Match) for every declared variant of ``rule_names``, with the numbers as given and rounded."""
+def _search(rule_names, numbers: dict, paths, steps, later: bool = False) -> list:
+    """(distance, Match) for every declared variant of ``rule_names``, with the numbers as given and rounded: those
+    with the options their rule searches later (``RuleSpec.searched_later``) at their defaults, or, with ``later``,
+    the others."""
     found = []
-    for candidate in _candidates(rule_names, numbers):
+    for candidate in _candidates(rule_names, numbers, later):
         found += _measure(*candidate, paths, steps)
+    return found
+
+
+def _search_staged(rule_names, result, paths, steps, tolerance) -> list:
+    """:func:`_search` at the later options' defaults, then, when nothing reproduces the target, at their other
+    values (AMSGrad's ``max_n`` on Adam and Nadam): the common answer costs little more than before they existed,
+    and no declared variant goes unsearched before "none". The later options searched are noted in ``result``.
+    When some variants reproduce the target, their twins at the later options' other values are measured too, so
+    that one computing the same numbers on these problems is named among the spellings (on the cross-check's
+    problems n_t only grows, and torch's ``Adam(amsgrad=True)`` is Adam's numbers there)."""
+    found = _search(rule_names, result.hparams, paths, steps)
+    reproducing = _reproducing(found, tolerance)
+    if reproducing:
+        twins = []
+        for _, match in reproducing:
+            spec = rules.spec(match.rule)
+            for name in spec.searched_later:
+                for other in spec.options[name][1:]:
+                    twin = (match.rule, {**match.variant, name: other})
+                    if twin not in twins:
+                        twins.append(twin)
+        for rule, variant in twins:
+            found += _measure(rule, variant, paths, steps)
+    else:
+        later = [(rule, name) for rule in rule_names for name in rules.spec(rule).searched_later]
+        if later:
+            found += _search(rule_names, result.hparams, paths, steps, later=True)
+            result.later += [f"{rule} {name}" for rule, name in later]
     return found
 
 
@@ -536,11 +575,15 @@ def _trajectory_or_nan(rule, problem, theta0, steps, hp):
         return numpy.full((steps + 1, *theta0.shape), numpy.nan)
 
 
-def _candidates(rule_names, target_numbers: dict):
-    """(rule, variant) for every declared variant; a numeric variant the target sets takes the target's value."""
+def _candidates(rule_names, target_numbers: dict, later: bool = False):
+    """(rule, variant) for every declared variant; a numeric variant the target sets takes the target's value.
+    Those whose options searched later (``RuleSpec.searched_later``) are all at their defaults, or, with ``later``,
+    those where one is not."""
     for rule in rule_names:
-        seen = []
+        seen, spec = [], rules.spec(rule)
         for variant in rules.variants(rule):
+            if later != any(variant[name] != spec.options[name][0] for name in spec.searched_later):
+                continue
             numeric = rules.spec(rule).numeric_variants
             variant = {k: target_numbers.get(k, v) if k in numeric else v for k, v in variant.items()}
             variant = {k: v for k, v in variant.items() if not (k in numeric and v == 0)}  # 0 is the default

@@ -71,6 +71,11 @@ CASES = (
     Case(LIBRARY, "Adam(η, beta_1=μ, beta_2=ν, epsilon=ε)", "adam", {"schedule": "constant", "eps_placement": "hat"},
          "θ ← θ − η √(1 − νᵗ)/(1 − μᵗ) · m / (√v + ε)   (Kingma & Ba's ε̂ form)",
          _runner(lambda opt, hp: opt.Adam(**_betas(hp))), min_version="3.0", needs="keras 3 optimizers"),
+    Case(LIBRARY, "Adam(η, beta_1=μ, beta_2=ν, epsilon=ε, amsgrad=True)", "adam",
+         {"schedule": "constant", "eps_placement": "hat", "max_n": "n"},
+         "AMSGrad: v̂ ← max(v̂, v);  θ ← θ − η √(1 − νᵗ)/(1 − μᵗ) · m / (√v̂ + ε)",
+         _runner(lambda opt, hp: opt.Adam(**_betas(hp), amsgrad=True)), min_version="3.0",
+         needs="keras 3 optimizers"),
     Case(LIBRARY, "Nadam(η, beta_1=μ, beta_2=ν, epsilon=ε)", "nadam",
          {"schedule": "keras", "eps_placement": "outside"},
          "μ_t = μ(1 − ½·0.96ᵗ);  m̄ = μ_{t+1} m/(1 − ∏_{i≤t+1} μ_i) + (1 − μ_t) g/(1 − ∏_{i≤t} μ_i);  "

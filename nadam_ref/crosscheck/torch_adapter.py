@@ -68,6 +68,11 @@ CASES = (
          "m ← μ m + (1 − μ) g;  v ← ν v + (1 − ν) g²;  θ ← θ − η/(1 − μᵗ) · m / (√(v/(1 − νᵗ)) + ε)",
          _runner(lambda torch, p, hp: torch.optim.Adam(p, lr=hp["lr"], betas=(hp["mu"], hp["nu"]),
                                                        eps=hp["eps"]))),
+    Case(LIBRARY, "Adam(lr=η, betas=(μ, ν), eps=ε, amsgrad=True)", "adam",
+         {"schedule": "constant", "eps_placement": "outside", "max_n": "n"},
+         "AMSGrad: v_max ← max(v_max, v);  θ ← θ − η/(1 − μᵗ) · m / (√(v_max/(1 − νᵗ)) + ε)",
+         _runner(lambda torch, p, hp: torch.optim.Adam(p, lr=hp["lr"], betas=(hp["mu"], hp["nu"]), eps=hp["eps"],
+                                                       amsgrad=True))),
     Case(LIBRARY, "NAdam(lr=η, betas=(μ, ν), eps=ε)", "nadam", {"eps_placement": "outside"},
          "μ_t = μ(1 − ½·0.96^{0.004 t});  m ← μ m + (1 − μ) g;  θ ← θ − η [(1 − μ_t) g/(1 − ∏_{i≤t} μ_i) "
          "+ μ_{t+1} m/(1 − ∏_{i≤t+1} μ_i)] / (√n̂ + ε)",

@@ -58,7 +58,8 @@ def build(steps: int = STEPS, problem_names=None) -> dict:
                 theta0 = problem.start(numpy)
                 trace = trace_steps(rule, problem.grad, theta0, steps, **hparams)
                 cases.append({"rule": rule, "algorithm": module.ALGORITHM, "problem": name, "hparams": hparams,
-                              "theta0": theta0.tolist(), "box": [{"symbol": s, "line": text} for s, text in module.BOX],
+                              "theta0": theta0.tolist(),
+                              "box": [{"symbol": s, "line": text} for s, text in rules.box(module, hp)],
                               "steps": [{k: _plain(v) for k, v in step.items()} for step in trace]})
     return {
         "format": "nadam_ref golden vectors",

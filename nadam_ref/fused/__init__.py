@@ -31,7 +31,7 @@ bit-identical to the reference's; θ agrees to a few ulps (the bias corrections 
 from __future__ import annotations
 
 from ..backend import array_module, backend_name
-from . import coefficients, compiled
+from . import coefficients, compiled, elements
 from .compiled import set_threads, threads
 
 __all__ = ["IMPLS", "NOT_IMPLEMENTED", "Workspace", "all_finite", "check_impl", "check_supported", "lookahead_point",
@@ -70,16 +70,17 @@ def step(rule: str, theta, g, state: dict, hp, workspace: Workspace) -> dict:
     For ``nag_lookahead``, ``g`` is the gradient taken at :func:`lookahead_point`.
     """
     scalars, coef = coefficients.BY_RULE[rule](state, hp)
+    name = elements.kernel_name(rule, hp)  # AMSGrad (max_n) runs its own function, with n_max
     xp = array_module(theta, g)
     # A reference step on a 0-d parameter leaves NumPy scalars in the state; in-place updates need arrays.
-    arrays = {k: xp.asarray(state[k]) for k in ("m", "n") if k in state}
-    m, n = arrays.get("m"), arrays.get("n")
+    arrays = {k: xp.asarray(state[k]) for k in elements.signature(name)[2] if k != "theta"}
+    m, n, n_max = arrays.get("m"), arrays.get("n"), arrays.get("n_max")
     if backend_name(xp) == "cupy":
         from . import cupy_kernels
 
-        cupy_kernels.run(rule, theta, g, m, n, coef)
+        cupy_kernels.run(name, theta, g, m, n, coef, n_max=n_max)
     else:
-        compiled.run(rule, theta, g, m, n, coef)
+        compiled.run(name, theta, g, m, n, coef, n_max=n_max)
     return {**state, **arrays, **scalars}
 
 

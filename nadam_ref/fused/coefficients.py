@@ -28,13 +28,16 @@ import math
 from ..rules._common import HParams, m_decay, max_eps, momentum_schedule
 
 
-def _l2_root(hp: HParams, bias: float) -> dict:
-    """``{e_in, e_out}`` of the root and ``scale`` = √b, the factor the numerator takes (see the module doc)."""
+def _l2_root(hp: HParams, bias: float, hat_bias: float | None = None) -> dict:
+    """``{e_in, e_out}`` of the root and ``scale`` = √b, the factor the numerator takes (see the module doc).
+    ``bias`` is b, what the kept array is divided by to give n̂; ``hat_bias`` is keras' 1 − ν^t when it is not b
+    (AMSGrad's ``max_n="n_hat"`` keeps n̂ itself: b = 1)."""
     sqrt_b, eps_root = math.sqrt(bias), hp.eps_root
     if hp.eps_placement == "inside":
         return {"e_in": (eps_root + hp.eps) * bias, "e_out": 0.0, "scale": sqrt_b}
-    if hp.eps_placement == "hat":  # keras' ε̂ = ε / √b outside the root: times √b it is ε
-        return {"e_in": eps_root * bias, "e_out": hp.eps, "scale": sqrt_b}
+    if hp.eps_placement == "hat":  # keras' ε̂ = ε / √(1 − ν^t) outside the root: times √b it is ε when b = 1 − ν^t
+        e_out = hp.eps if hat_bias is None else hp.eps * sqrt_b / math.sqrt(hat_bias)
+        return {"e_in": eps_root * bias, "e_out": e_out, "scale": sqrt_b}
     return {"e_in": eps_root * bias, "e_out": hp.eps * sqrt_b, "scale": sqrt_b}
 
 
@@ -79,12 +82,23 @@ def rmsprop(state, hp):
     return {"t": t}, _with_root({"nu": hp.nu, "take_n": 1 - hp.nu, "c_g": hp.lr * root["scale"]}, root)
 
 
+def _max_n_root(hp: HParams, t: int) -> tuple[dict, dict]:
+    """The root of Adam's and Nadam's n̂, and AMSGrad's ``n_div`` when ``max_n`` keeps a maximum: the kept array is
+    n (divided by b = 1 − ν^t, folded as usual) or, under ``max_n="n_hat"``, n̂ itself (b = 1, kept as n / n_div)."""
+    bias = 1 - hp.nu**t
+    if hp.max_n == "none":
+        return _l2_root(hp, bias), {}
+    if hp.max_n == "n":
+        return _l2_root(hp, bias), {"n_div": 1.0}
+    return _l2_root(hp, 1.0, hat_bias=bias), {"n_div": bias}
+
+
 def adam(state, hp):
     s = momentum_schedule(state, hp)
     decay = m_decay(s, hp)  # (μ_t, ∏ μ_i) as the box prints; (μ, μ^t) under m_decay="constant"
-    root = _l2_root(hp, 1 - hp.nu**s.t)
+    root, amsgrad = _max_n_root(hp, s.t)
     coef = {"keep_m": decay.mu, "take_m": 1 - decay.mu, "nu": hp.nu, "take_n": 1 - hp.nu,
-            "c_m": hp.lr * root["scale"] / (1 - decay.prod)}
+            "c_m": hp.lr * root["scale"] / (1 - decay.prod), **amsgrad}
     return {"t": s.t, "mu_prod": s.mu_prod}, _with_root(coef, root)
 
 
@@ -112,8 +126,8 @@ def _nesterov(hp, s, scale):
 
 def nadam(state, hp):
     s = momentum_schedule(state, hp)
-    root = _l2_root(hp, 1 - hp.nu**s.t)
-    coef = {**_nesterov(hp, s, hp.lr * root["scale"]), "nu": hp.nu, "take_n": 1 - hp.nu}
+    root, amsgrad = _max_n_root(hp, s.t)
+    coef = {**_nesterov(hp, s, hp.lr * root["scale"]), "nu": hp.nu, "take_n": 1 - hp.nu, **amsgrad}
     return {"t": s.t, "mu_prod": s.mu_prod}, _with_root(coef, root)
 
 

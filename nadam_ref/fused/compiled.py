@@ -57,7 +57,7 @@ def cache_dir() -> Path:
 def source(rule: str) -> str:
     """The text of the generated module for ``rule``: the element function, renamed ``element``, and the loop."""
     arrays, scalars, outputs = elements.signature(rule)
-    function = elements.BY_RULE[rule]
+    function = elements.function(rule)
     element = textwrap.dedent(inspect.getsource(function)).replace(f"def {function.__name__}(", "def element(", 1)
     at_i = ", ".join(f"{a}[i]" for a in arrays)
     return "\n".join([
@@ -84,7 +84,7 @@ def kernel(rule: str):
     _choose_threading_layer()
     text = source(rule)
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
-    name = f"fused_{elements.BY_RULE[rule].__name__}_{digest}"
+    name = f"fused_{elements.function(rule).__name__}_{digest}"
     folder = cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.py"
@@ -128,15 +128,16 @@ def threads() -> int:
     return numba.get_num_threads()
 
 
-def run(rule: str, theta, g, m, n, coef: dict) -> None:
-    """One step of ``rule``: θ and the state arrays are updated in place by one compiled loop.
+def run(rule: str, theta, g, m, n, coef: dict, n_max=None) -> None:
+    """One step of ``rule`` (a rule or a :func:`nadam_ref.fused.elements.kernel_name`): θ and the state arrays
+    are updated in place by one compiled loop (``n_max`` for AMSGrad's functions only).
 
     The scalars are passed in θ's dtype, so a float32 step computes in float32 as the reference does. Parameters
     smaller than :data:`SERIAL_BELOW` elements run on one thread. Strided parameters (not C-contiguous) are copied
     in and out; every parameter a model makes is contiguous.
     """
     arrays, scalars, outputs = elements.signature(rule)
-    given = {"theta": theta, "g": g, "m": m, "n": n}
+    given = {"theta": theta, "g": g, "m": m, "n": n, "n_max": n_max}
     dtype = theta.dtype.type
     values = [dtype(coef[s]) for s in scalars]
     strided = not all(given[a].flags.c_contiguous for a in arrays)

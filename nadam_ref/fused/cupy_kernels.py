@@ -37,7 +37,7 @@ class _Rename(ast.NodeTransformer):
 def statements(rule: str) -> list[str]:
     """The element function's assignment lines as C statements, ``["m = mu_t * m + g;", ...]``."""
     arrays, scalars, outputs = elements.signature(rule)
-    tree = ast.parse(textwrap.dedent(inspect.getsource(elements.BY_RULE[rule])))
+    tree = ast.parse(textwrap.dedent(inspect.getsource(elements.function(rule))))
     lines = []
     for node in tree.body[0].body:
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
@@ -61,7 +61,7 @@ def kernel_parts(rule: str) -> tuple[str, str, str, str]:
     arrays, scalars, outputs = elements.signature(rule)
     in_params = ", ".join(f"T {x}" for x in ["g", *scalars])
     out_params = ", ".join(f"T {x}" for x in outputs)
-    return in_params, out_params, " ".join(statements(rule)), f"nadam_ref_{elements.BY_RULE[rule].__name__}"
+    return in_params, out_params, " ".join(statements(rule)), f"nadam_ref_{elements.function(rule).__name__}"
 
 
 @cache
@@ -70,8 +70,9 @@ def kernel(rule: str):
     return backend.elementwise_kernel(*kernel_parts(rule))
 
 
-def run(rule: str, theta, g, m, n, coef: dict) -> None:
-    """One fused step of ``rule``: θ, m and n are updated in place by one kernel launch."""
+def run(rule: str, theta, g, m, n, coef: dict, n_max=None) -> None:
+    """One fused step of ``rule`` (a rule or a :func:`nadam_ref.fused.elements.kernel_name`): θ, m, n (and
+    AMSGrad's n_max) are updated in place by one kernel launch."""
     _, scalars, outputs = elements.signature(rule)
-    state = {"theta": theta, "m": m, "n": n}
+    state = {"theta": theta, "m": m, "n": n, "n_max": n_max}
     kernel(rule)(g, *(coef[x] for x in scalars), *(state[x] for x in outputs))

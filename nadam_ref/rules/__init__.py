@@ -13,7 +13,7 @@ from types import ModuleType
 
 from ..backend import array_module
 from . import adagrad, adam, adamax, gd, maxaprop, momentum, nadam, nadamax, nag, nag_lookahead, rmsprop
-from ._common import HPARAM_NAMES, PAPER_DEFAULTS, HParams, MomentumSchedule, make_hparams
+from ._common import HPARAM_NAMES, PAPER_DEFAULTS, HParams, MomentumSchedule, box, make_hparams, state_names
 from ._common import select_hparams as _select
 from ._spec import LibraryVariant, RuleSpec, spec_golden_variants, spec_variants
 
@@ -62,15 +62,16 @@ def select_hparams(name: str, settings: dict) -> dict:
     return _select(get(name), settings)
 
 
-def init_state(rule: ModuleType, theta) -> dict:
-    """The state before the first step: t = 0, an empty product of μ's, and zero arrays like ``theta``."""
+def init_state(rule: ModuleType, theta, hp: HParams | None = None) -> dict:
+    """The state before the first step: t = 0, an empty product of μ's, and zero arrays like ``theta``: the
+    rule's ``STATE``, and the arrays its options add under ``hp`` (AMSGrad's ``n_max``, :func:`state_names`)."""
     xp = array_module(theta)
     state = {"t": 0, "mu_prod": 1.0}
-    for name in rule.STATE:
+    for name in state_names(rule, hp):
         state[name] = xp.zeros_like(theta)
     return state
 
 
 __all__ = ["RULES", "PAPER_RULES", "HParams", "HPARAM_NAMES", "PAPER_DEFAULTS", "LibraryVariant", "MomentumSchedule",
-           "RuleSpec", "UnknownRuleError", "get", "golden_variants", "init_state", "make_hparams", "select_hparams",
-           "spec", "variants"]
+           "RuleSpec", "UnknownRuleError", "box", "get", "golden_variants", "init_state", "make_hparams",
+           "select_hparams", "spec", "state_names", "variants"]

@@ -34,13 +34,19 @@ M_DECAYS = ("scheduled", "constant")
 #: Nadam's m̂: divided by 1 − ∏_{i≤t+1} μ_i (``"next"``, the box) or by 1 − ∏_{i≤t} μ_i (``"current"``: TF1's
 #: ApplyAdam(use_nesterov=True), timm's NAdamW, pytorch-optimizer's AdamP(nesterov=True)).
 M_HAT_CORRECTIONS = ("next", "current")
+#: AMSGrad (Reddi et al. 2018) on Adam's and Nadam's n: ``"none"`` (the boxes), the running max of the raw
+#: :math:`n_t` then divided by :math:`1-\nu^t` (``"n"``: torch's ``Adam(amsgrad=True)``, keras'), or the running max
+#: of the bias-corrected :math:`\hat n_t` (``"n_hat"``: optax's ``amsgrad``). See :func:`max_n`.
+MAX_NS = ("none", "n", "n_hat")
+#: The state array AMSGrad adds: the running maximum :func:`max_n` keeps.
+MAX_N_STATE = "n_max"
 
 PAPER_DEFAULTS = {"mu": 0.99, "nu": 0.999, "eps": 1e-8, "schedule": "paper", "eps_placement": "inside",
                   "bias_correction": False, "eps_root": 0.0, "n0": 0.0}
 
 #: Every hyper-parameter a rule can be given; each rule reads some of them (``SPEC.hparams``), the others are errors.
 HPARAM_NAMES = ("lr", "mu", "nu", "eps", "schedule", "eps_placement", "bias_correction", "eps_root", "n0", "m_decay",
-                "m_hat_correction")
+                "m_hat_correction", "max_n")
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,8 @@ class HParams:
     :math:`\hat n_t = n_t / (1 - \nu^t)`, which the paper's experiments used ("All algorithms used initialization
     bias correction") though Algorithm 5 does not print it. ``m_decay`` says whether :math:`m` decays with
     :math:`\mu_t` (``"scheduled"``) or with :math:`\mu` (``"constant"``); see :func:`m_decay`.
-    ``m_hat_correction`` is Nadam's :math:`\hat m` denominator (see :mod:`nadam_ref.rules.nadam`).
+    ``m_hat_correction`` is Nadam's :math:`\hat m` denominator (see :mod:`nadam_ref.rules.nadam`). ``max_n`` is
+    AMSGrad's running maximum of Adam's and Nadam's second moment (see :func:`max_n`).
 
     Two more exist only so that other libraries can be expressed exactly (both 0 reproduce the paper):
     ``eps_root`` is optax's second constant inside the root, :math:`\sqrt{\hat n + \varepsilon_{root}} +
@@ -73,13 +80,14 @@ class HParams:
     n0: float = PAPER_DEFAULTS["n0"]
     m_decay: str = "scheduled"
     m_hat_correction: str = "next"
+    max_n: str = "none"
     mu_at: schedules.Schedule = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         for name, expected, ok in _NUMBERS:
             object.__setattr__(self, name, _number(name, getattr(self, name), expected, ok))
         for name, allowed in (("eps_placement", EPS_PLACEMENTS), ("m_decay", M_DECAYS),
-                              ("m_hat_correction", M_HAT_CORRECTIONS)):
+                              ("m_hat_correction", M_HAT_CORRECTIONS), ("max_n", MAX_NS)):
             object.__setattr__(self, name, _choice(name, getattr(self, name), allowed))
         object.__setattr__(self, "bias_correction", _flag("bias_correction", self.bias_correction))
         if isinstance(self.schedule, str) or not callable(self.schedule):
@@ -229,6 +237,53 @@ def root(n_hat, eps: float, eps_placement: str, eps_root: float = 0.0):
     if eps_placement == "inside":
         return xp.sqrt(n_hat + eps)
     return xp.sqrt(n_hat) + eps
+
+
+def max_n(n, n_hat, state, hp, bias: float) -> tuple:
+    r"""AMSGrad's :math:`\hat n_t` and the state it keeps, ``(n_hat, {"n_max": ...})``; under ``max_n="none"``
+    (the boxes) ``(n_hat, {})``, with ``n_hat`` as given.
+
+    * ``"n"`` (torch's and keras' ``Adam(amsgrad=True)``): :math:`n^{max}_t = \max(n^{max}_{t-1}, n_t)`,
+      :math:`\hat n_t = n^{max}_t / (1-\nu^t)`;
+    * ``"n_hat"`` (optax's ``amsgrad``): :math:`n^{max}_t = \max(n^{max}_{t-1}, n_t / (1-\nu^t))`,
+      :math:`\hat n_t = n^{max}_t`.
+
+    ``bias`` is :math:`1-\nu^t`. Both start from :math:`n^{max}_0 = 0`.
+    """
+    if hp.max_n == "none":
+        return n_hat, {}
+    if MAX_N_STATE not in state:
+        raise KeyError(f"max_n={hp.max_n!r} keeps its running maximum in state[{MAX_N_STATE!r}], which this state "
+                       "lacks; start it with nadam_ref.rules.init_state(rule, theta, hp)")
+    if hp.max_n == "n":
+        n_max = maximum(state[MAX_N_STATE], n)
+        return n_max / bias, {MAX_N_STATE: n_max}
+    n_max = maximum(state[MAX_N_STATE], n_hat)
+    return n_max, {MAX_N_STATE: n_max}
+
+
+#: The lines AMSGrad puts in place of the box's n̂ line, by ``max_n`` reading (see :func:`box`).
+MAX_N_BOX = {"n": (("n_max", "n^max_t ← max(n^max_{t−1}, n_t)"), ("n_hat", "n̂_t ← n^max_t / (1 − ν^t)")),
+             "n_hat": (("n_hat", "n̂_t ← max(n̂_{t−1}, n_t / (1 − ν^t))"),)}
+
+
+def box(rule, hp: HParams | None = None) -> tuple:
+    """The lines of ``rule``'s box as ``(symbol, text)`` pairs under ``hp``: its ``BOX``, with AMSGrad's lines in
+    place of the n̂ line when ``max_n`` keeps a maximum."""
+    if hp is None or "max_n" not in rule.SPEC.hparams or hp.max_n == "none":
+        return tuple(rule.BOX)
+    lines = []
+    for symbol, text in rule.BOX:
+        lines += MAX_N_BOX[hp.max_n] if symbol == "n_hat" else [(symbol, text)]
+    return tuple(lines)
+
+
+def state_names(rule, hp: HParams | None = None) -> tuple[str, ...]:
+    """The names of the state arrays of ``rule`` under ``hp``: its ``STATE``, and AMSGrad's running maximum when
+    ``max_n`` asks for one."""
+    if hp is not None and "max_n" in rule.SPEC.hparams and hp.max_n != "none":
+        return (*rule.STATE, MAX_N_STATE)
+    return tuple(rule.STATE)
 
 
 def maximum(a, b):

@@ -33,6 +33,9 @@ class RuleSpec:
     allowed values, the default (the box as printed) first. ``numeric_variants``: a non-default test value for each
     numeric option that exists to express a library (its default reproduces the paper). ``golden``: the options and
     numeric variants the committed golden vectors vary (the others stay at their defaults there).
+    ``searched_later``: options that change the algorithm rather than read its box another way (AMSGrad's
+    ``max_n``); :func:`nadam_ref.crosscheck.identify` tries their other values only when no variant at their
+    defaults reproduces the target. Every other consumer (parity, ``variants``) takes them like any option.
     """
 
     name: str
@@ -42,9 +45,13 @@ class RuleSpec:
     needs_grad_fn: bool = False
     library_variants: tuple[LibraryVariant, ...] = ()
     golden: tuple[str, ...] = ()
+    searched_later: tuple[str, ...] = ()
 
     def __post_init__(self):
         unread = sorted((set(self.options) | set(self.numeric_variants) | set(self.golden)) - set(self.hparams))
+        if set(self.searched_later) - set(self.options):
+            raise ValueError(f"rule {self.name!r}: searched_later {self.searched_later} names options it does not "
+                             f"declare ({sorted(self.options)})")
         if unread:
             raise ValueError(f"rule {self.name!r} declares {unread}, which are not among its hparams {self.hparams}")
         for library in self.library_variants:

@@ -43,22 +43,30 @@ Two variants exist only because libraries compute them (both off by default):
   :math:`\sqrt{\hat n_t} + \varepsilon/\sqrt{1-\nu^t}`: TF1's ``ApplyAdam(use_nesterov=True)`` and
   pytorch-optimizer 4.1's ``AdamP(nesterov=True)``.
 
+AMSGrad's maximum (Reddi et al. 2018) is ``max_n``, as in :mod:`nadam_ref.rules.adam`: ``"n"`` keeps
+:math:`n^{max}_t = \max(n^{max}_{t-1}, n_t)` and divides it by :math:`1-\nu^t`, ``"n_hat"`` keeps
+:math:`\hat n_t = \max(\hat n_{t-1}, n_t/(1-\nu^t))`; ``"none"`` is the box. No library we know offers it for
+Nadam (torch's ``NAdam`` and keras' ``Nadam`` have no ``amsgrad``): it is here to ask whether Nadam inherits Adam's
+non-convergence (notebook 06).
+
 The schedule: torch's ``NAdam`` is ``"paper"`` (its ``momentum_decay`` 0.004 = 1/250), keras 3's ``Nadam`` is
 ``"keras"`` (:math:`0.96^t`), optax's ``nadam`` is ``"constant"``. See :mod:`nadam_ref.schedules`.
 
 Default :math:`\eta = 0.002` (the value keras and Dozat's own code default to).
 """
 
-from ._common import m_decay, momentum_schedule, root
+from ._common import m_decay, max_n, momentum_schedule, root
 from ._spec import LibraryVariant, RuleSpec
 
 NAME = "nadam"
 ALGORITHM = "Algorithm 8"
 DEFAULT_LR = 2e-3
 SPEC = RuleSpec(
-    NAME, hparams=("lr", "mu", "nu", "eps", "schedule", "eps_placement", "eps_root", "m_decay", "m_hat_correction"),
+    NAME, hparams=("lr", "mu", "nu", "eps", "schedule", "eps_placement", "eps_root", "m_decay", "m_hat_correction",
+                   "max_n"),
     options={"schedule": ("paper", "constant", "keras"), "eps_placement": ("inside", "outside", "hat"),
-             "m_decay": ("constant", "scheduled"), "m_hat_correction": ("next", "current")},
+             "m_decay": ("constant", "scheduled"), "m_hat_correction": ("next", "current"),
+             "max_n": ("none", "n", "n_hat")},
     numeric_variants={"eps_root": 1e-8},
     library_variants=(
         LibraryVariant("torch NAdam", {"schedule": "paper", "eps_placement": "outside"}),
@@ -73,7 +81,7 @@ SPEC = RuleSpec(
         LibraryVariant("pytorch_optimizer 4.1 load_optimizer('nadam'), which is torch's NAdam",
                        {"schedule": "paper", "eps_placement": "outside"}),
         LibraryVariant("mxnet 1.9 Nadam", {"schedule": "paper", "eps_placement": "outside"})),
-    golden=("schedule", "eps_placement"))
+    golden=("schedule", "eps_placement"), searched_later=("max_n",))
 HPARAMS = SPEC.hparams
 STATE = ("m", "n")
 BOX = (
@@ -100,6 +108,9 @@ def step(theta, g, state, hp):
         m_hat = m / (1 - mu_prod)
     n = nu * state["n"] + (1 - nu) * g**2
     n_hat = n / (1 - nu**t)
+    kept = {}  # AMSGrad's running maximum, when max_n keeps one
+    if hp.max_n != "none":  # variant: AMSGrad, the largest n (torch, keras) or n̂ (optax) seen so far
+        n_hat, kept = max_n(n, n_hat, state, hp, 1 - nu**t)
     m_bar = (1 - mu_t) * g_hat + mu_next * m_hat
     eps = hp.eps
     if hp.eps_placement == "hat":  # variant: Adam's ε̂ form, ε / √(1 − ν^t) outside the root
@@ -107,7 +118,7 @@ def step(theta, g, state, hp):
     update = hp.lr * m_bar / root(n_hat, eps, hp.eps_placement, hp.eps_root)
     theta = theta - update
 
-    new_state = {"t": t, "mu_prod": mu_prod, "m": m, "n": n}
+    new_state = {"t": t, "mu_prod": mu_prod, "m": m, "n": n, **kept}
     trace = {"t": t, "mu_t": mu_t, "mu_next": mu_next, "g": g, "g_hat": g_hat, "m": m, "m_hat": m_hat, "n": n,
-             "n_hat": n_hat, "m_bar": m_bar, "update": update, "theta": theta}
+             "n_hat": n_hat, "m_bar": m_bar, "update": update, "theta": theta, **kept}
     return theta, new_state, trace

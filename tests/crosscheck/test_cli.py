@@ -8,8 +8,10 @@ def test_crosscheck_json_reports_each_row_and_exits_0(torch_peer, capsys):
     assert main(["crosscheck", "--against", "torch", "--steps", "5", "--rules", "adam,adamax", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is True and report["tolerance"] == 1e-12
-    assert [(r["rule"], r["status"]) for r in report["rows"]] == [("adam", "agree"), ("adamax", "agree")]
-    assert report["rows"][1]["variant"] == {"schedule": "constant", "eps_placement": "max"}
+    assert [(r["rule"], r["status"]) for r in report["rows"]] == [("adam", "agree"), ("adam", "agree"),
+                                                                   ("adamax", "agree")]
+    assert report["rows"][1]["variant"] == {"schedule": "constant", "eps_placement": "outside", "max_n": "n"}
+    assert report["rows"][2]["variant"] == {"schedule": "constant", "eps_placement": "max"}
 
 
 def test_crosscheck_table_and_markdown(torch_peer, tmp_path, capsys):

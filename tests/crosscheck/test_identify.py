@@ -269,3 +269,35 @@ def test_a_step_function_told_the_wrong_eta_is_named_with_the_scale_that_explain
     assert told.rescaled.rule == "adam" and "with η scaled by 1/2 = 0.5: reproduces it" in told.rescaled.explained
     right = identify(adam_in_place, hparams={**PAPER, "lr": 1e-3})
     assert [m.label() for m in right.matches] == ["adam(schedule='constant', eps_placement='outside')"], str(right)
+
+
+def _adam_step(amsgrad_on_n_hat: bool):
+    """Adam with a constant μ and ε outside the root, written by hand; with ``amsgrad_on_n_hat`` it keeps the largest
+    bias-corrected n̂ (optax's amsgrad)."""
+    mu, nu, eps, lr = 0.9, 0.999, 1e-8, 1e-3
+
+    def step(theta, g, state):
+        t = state.get("t", 0) + 1
+        m = mu * state.get("m", 0.0) + (1 - mu) * g
+        n = nu * state.get("n", 0.0) + (1 - nu) * g * g
+        n_hat = n / (1 - nu**t)
+        if amsgrad_on_n_hat:
+            n_hat = np.maximum(state.get("n_max", 0.0), n_hat)
+        theta = theta - lr * (m / (1 - mu**t)) / (np.sqrt(n_hat) + eps)
+        return theta, {"t": t, "m": m, "n": n, "n_max": n_hat}
+
+    return step
+
+
+def test_amsgrad_is_searched_only_when_nothing_at_its_default_reproduces():
+    numbers = {"lr": 1e-3, "mu": 0.9, "nu": 0.999, "eps": 1e-8}
+    plain = identify(_adam_step(False), hparams=numbers, rule_names=["adam"])
+    assert plain and plain.later == []  # found at max_n's default: max_n's other values not searched...
+    spellings = [m.variant for m in plain.matches for m in (m, *m.same)]
+    assert {"schedule": "constant", "eps_placement": "outside", "m_decay": "scheduled", "max_n": "n"} in spellings
+    # ... except the twins of the match, named where they compute the same numbers (n only grows on these problems)
+    amsgrad = identify(_adam_step(True), hparams=numbers, rule_names=["adam"])
+    assert amsgrad and amsgrad.later == ["adam max_n"] and "only after none at the default" in str(amsgrad)
+    assert amsgrad.matches[0].variant["max_n"] == "n_hat"
+    assert amsgrad.searched > plain.searched
+    assert likely_rules("optax.amsgrad") == ("adam", "nadam")

@@ -26,8 +26,8 @@ CUDA_FUNCTIONS = {"sqrt": np.sqrt, "fmax": np.fmax, "fabs": np.abs}
 
 def test_every_rule_has_a_kernel_and_an_element_function():
     assert set(elements.BY_RULE) == set(RULES)
-    for rule in RULES:
-        assert cupy_kernels.statements(rule), rule
+    for name in elements.KERNEL_NAMES:
+        assert cupy_kernels.statements(name), name
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
@@ -35,13 +35,13 @@ def test_kernel_scalars_are_the_rules_coefficients(case):
     rule, hparams = case
     module = rules.get(rule)
     hp = rules.make_hparams(module, **hparams)
-    _, coef = coefficients.BY_RULE[rule](rules.init_state(module, np.zeros(1)), hp)
-    _, scalars, outputs = elements.signature(rule)
+    _, coef = coefficients.BY_RULE[rule](rules.init_state(module, np.zeros(1), hp), hp)
+    _, scalars, outputs = elements.signature(elements.kernel_name(rule, hp))
     assert set(scalars) == set(coef)
-    assert set(outputs) == {"theta", *module.STATE}
+    assert set(outputs) == {"theta", *rules.state_names(module, hp)}
 
 
-@pytest.mark.parametrize("rule", RULES)
+@pytest.mark.parametrize("rule", elements.KERNEL_NAMES)
 def test_kernel_uses_only_declared_names_and_no_literals(rule):
     in_params, out_params, operation, _ = cupy_kernels.kernel_parts(rule)
     declared = {p.split()[-1] for p in (in_params + ", " + out_params).split(", ")}
@@ -50,7 +50,7 @@ def test_kernel_uses_only_declared_names_and_no_literals(rule):
     assert not re.search(r"(?<![A-Za-z_])\d", operation), f"a literal in {rule}'s kernel would be a double"
 
 
-@pytest.mark.parametrize("rule", RULES)
+@pytest.mark.parametrize("rule", elements.KERNEL_NAMES)
 def test_cupy_accepts_the_kernel_definition(rule):
     cupy = pytest.importorskip("cupy", reason="CuPy is not installed (the gpu extra)")
     kernel = cupy.ElementwiseKernel(*cupy_kernels.kernel_parts(rule))
@@ -63,7 +63,7 @@ def test_cupy_accepts_the_kernel_definition(rule):
 def test_kernel_sources_compile_as_cpp(tmp_path):
     """Each operation as the body of a C++ function of float and of double, the way CuPy wraps it for CUDA."""
     lines = ["#include <cmath>", "using std::sqrt; using std::fmax; using std::fabs;"]
-    for rule in RULES:
+    for rule in elements.KERNEL_NAMES:
         in_params, out_params, operation, name = cupy_kernels.kernel_parts(rule)
         name = f"{name}_{rule}"
         inputs = ", ".join(f"const {p}" for p in in_params.split(", "))
@@ -87,7 +87,7 @@ def _signature(in_params, out_params, ctype):
 def run_kernel_source_in_numpy(rule, theta, g, state, coef):
     """Execute the kernel's generated C statements element-wise with NumPy (valid Python once split at ';')."""
     _, _, operation, _ = cupy_kernels.kernel_parts(rule)
-    env = {**CUDA_FUNCTIONS, **coef, "g": g, "theta": theta, **{k: state[k] for k in ("m", "n") if k in state}}
+    env = {**CUDA_FUNCTIONS, **coef, "g": g, "theta": theta, **{k: state[k] for k in ("m", "n", "n_max") if k in state}}
     for statement in filter(None, (s.strip() for s in operation.split(";"))):
         exec(statement, {}, env)
     return env
@@ -100,17 +100,18 @@ def test_kernel_statements_compute_the_reference_step(case):
     hp = rules.make_hparams(module, **hparams)
     rng = np.random.default_rng(7)
     theta = rng.standard_normal(64)
-    state = rules.init_state(module, theta)
-    ref_theta, ref_state = theta.copy(), rules.init_state(module, theta)
-    for _ in range(5):
-        g = rng.standard_normal(64)
+    state = rules.init_state(module, theta, hp)
+    ref_theta, ref_state = theta.copy(), rules.init_state(module, theta, hp)
+    names = rules.state_names(module, hp)
+    for step in range(5):
+        g = rng.standard_normal(64) * (4.0 if step == 1 else 1.0)  # a large gradient, then n falls: AMSGrad's max
         scalars, coef = coefficients.BY_RULE[rule](state, hp)
-        env = run_kernel_source_in_numpy(rule, theta, g, state, coef)
-        theta, state = env["theta"], {**state, **scalars, **{k: env[k] for k in module.STATE}}
+        env = run_kernel_source_in_numpy(elements.kernel_name(rule, hp), theta, g, state, coef)
+        theta, state = env["theta"], {**state, **scalars, **{k: env[k] for k in names}}
         ref_theta, ref_state, _ = module.step(ref_theta, g, ref_state, hp)
     scale = float(np.abs(ref_theta).max())
     np.testing.assert_allclose(theta, ref_theta, rtol=1e-13, atol=1e-13 * scale)
-    for key in module.STATE:
+    for key in names:
         np.testing.assert_allclose(state[key], ref_state[key], rtol=1e-13)
 
 

@@ -56,7 +56,7 @@ def assert_same_run(reference, fused, dtype, exact_state):
         ref_state, fused_state = reference.state[name], fused.state[name]
         assert fused_state["t"] == ref_state["t"]
         assert fused_state.get("mu_prod") == ref_state.get("mu_prod")
-        for key in reference.rule.STATE:
+        for key in rules.state_names(reference.rule, reference.hp):
             if exact_state:  # NumPy runs the state updates in the reference's order of operations
                 np.testing.assert_array_equal(to_numpy(fused_state[key]), to_numpy(ref_state[key]))
             else:
@@ -100,7 +100,7 @@ def test_fused_matches_reference_for_any_hyperparameters(case, dtype, lr, mu, nu
     # θ against the larger of its movement and itself: a θ that lands near 0 after moving by η·steps cannot be
     # nearer than an ulp of the movement, nor a θ that barely moves nearer than an ulp of itself.
     assert largest_error(*opts, {"w": theta0}, at_least_theta=True) <= RTOL[dtype]
-    for key in opts[0].rule.STATE:  # NumPy runs the state updates in the reference's order of operations
+    for key in rules.state_names(opts[0].rule, opts[0].hp):  # NumPy: the reference's order of operations
         np.testing.assert_array_equal(opts[1].state["w"][key], opts[0].state["w"][key])
 
 
@@ -189,7 +189,7 @@ def test_state_file_resume_and_impl_switch(tmp_path, rule):
             take_step(resumed, g)
         for name in straight.params:
             np.testing.assert_array_equal(resumed.params[name], straight.params[name])
-            for key in straight.rule.STATE:
+            for key in rules.state_names(straight.rule, straight.hp):
                 np.testing.assert_array_equal(resumed.state[name][key], straight.state[name][key])
 
     mixed = nadam_ref.Optimizer(rule, make_params(np, "float32"))

@@ -109,7 +109,7 @@ def test_every_variant_is_at_parity_or_refused(xp, case, dtype):
     for name in reference.params:
         ref_state, got_state = reference.state[name], fused_opt.state[name]
         assert (got_state["t"], got_state["mu_prod"]) == (ref_state["t"], ref_state["mu_prod"])
-        for key in reference.rule.STATE:
+        for key in rules.state_names(reference.rule, reference.hp):
             ref, got = to_numpy(ref_state[key]), to_numpy(got_state[key])
             if exact:
                 np.testing.assert_array_equal(got, ref, err_msg=f"state {key!r} of {name!r}")
