@@ -52,9 +52,10 @@ def load(path) -> dict:
     if not 0 < plan.get("alpha", 0) < 1:
         raise ValueError(f"{path}: alpha {plan.get('alpha')!r}; expected a number between 0 and 1")
     for name, arm in plan["arms"].items():
-        if arm["experiment"] not in configs.EXPERIMENT_NAMES:
-            raise ValueError(f"{path}: arm {name!r} has experiment {arm['experiment']!r}; expected one of "
-                             f"{configs.EXPERIMENT_NAMES}")
+        if arm.get("experiment") not in plan["experiments"]:
+            raise ValueError(f"{path}: arm {name!r} has experiment {arm.get('experiment')!r}; expected one of "
+                             f"the plan's experiments {sorted(plan['experiments'])}")
+        configs.check_request([arm["experiment"]], plan["scale"], [arm.get("rule")], 1)
         if arm.get("eta") not in ("tune", "committed"):
             raise ValueError(f"{path}: arm {name!r} has eta {arm.get('eta')!r}; expected 'tune' or 'committed'")
         configs.check_settings(arm.get("settings", {}))
