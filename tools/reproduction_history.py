@@ -1,0 +1,185 @@
+"""The η and seed history behind the report: every earlier run a verdict could have been chosen from.
+
+Read from git, not typed: every committed version of ``nadam_ref/experiments/learning_rates.json`` (which η
+changed, and what the new search scored at the old and the new η), and every committed version of a
+``results.json`` under ``docs/reproduction/`` (its seeds, settings, η, and Nadam − Adam where both ran).
+Writes ``docs/reproduction/history.json`` and ``docs/reproduction/history.md``::
+
+    python -m tools.reproduction_history [--out docs/reproduction]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+from nadam_ref._io import atomic_write_json, atomic_write_text  # noqa: E402  (the one place that writes files)
+
+LEARNING_RATES = "nadam_ref/experiments/learning_rates.json"
+ADAM_NADAM = ("adam", "nadam")
+
+
+def _git(*args) -> str:
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+
+
+def _versions(path: str) -> list[tuple[str, str, str]]:
+    """(commit, ISO date, subject) of every commit that changed ``path``, oldest first."""
+    lines = _git("log", "--reverse", "--format=%h\t%cI\t%s", "--", path).splitlines()
+    return [tuple(line.split("\t", 2)) for line in lines if line]
+
+
+def _show(commit: str, path: str) -> dict:
+    return json.loads(_git("show", f"{commit}:{path}"))
+
+
+def eta_history() -> list[dict]:
+    """One entry per version of learning_rates.json: its η, and every η that changed from the version before,
+    with the new search's validation score at the old η and at the new one (when it tried both)."""
+    out, before = [], None
+    for commit, date, subject in _versions(LEARNING_RATES):
+        document = _show(commit, LEARNING_RATES)
+        chosen = document.get("chosen", {})
+        changes = []
+        for name, rules in chosen.items():
+            for rule, lr in rules.items():
+                old = (before or {}).get(name, {}).get(rule)
+                if before is not None and old != lr:
+                    scores = {c["lr"]: c["valid"] for c in
+                              document.get("search", {}).get(name, {}).get("rules", {}).get(rule, {}).get(
+                                  "candidates", [])}
+                    changes.append({"experiment": name, "rule": rule, "old": old, "new": lr,
+                                    "score_old": scores.get(old), "score_new": scores.get(lr),
+                                    "tuned_on": {k: document.get("search", {}).get(name, {}).get(k)
+                                                 for k in ("seed", "epochs", "metric")}})
+        out.append({"commit": commit, "date": date, "subject": subject[:120],
+                    "produced_by": document.get("produced_by", {}).get("git_commit"),
+                    "chosen": chosen, "changes": changes})
+        before = chosen
+    return out
+
+
+def _results_versions() -> list[tuple[str, str, str]]:
+    """(commit, date, path) of every added or changed results.json under docs/reproduction, oldest first."""
+    text = _git("log", "--reverse", "--diff-filter=AM", "--format=@%h\t%cI", "--name-only", "--",
+                "docs/reproduction")
+    found, commit, date = [], None, None
+    for line in text.splitlines():
+        if line.startswith("@"):
+            commit, date = line[1:].split("\t")
+        elif line.endswith("results.json"):
+            found.append((commit, date, line))
+    return found
+
+
+def run_history() -> list[dict]:
+    """One entry per committed results.json version: scale, seeds, settings, each experiment's η for Adam and
+    Nadam, and the paired Nadam − Adam on its test metric where both ran (what a verdict could be read from)."""
+    from nadam_ref.experiments import claims, verdicts
+
+    out = []
+    for commit, date, path in _results_versions():
+        results = _show(commit, path)
+        if "experiments" not in results:
+            continue
+        first = results.get("first_seed", 0)
+        entry = {"commit": commit, "date": date, "path": path, "scale": results.get("scale"),
+                 "seeds": list(range(first, first + results.get("seeds", 0))),
+                 "settings": results.get("settings", {}),
+                 "trained_by": results.get("versions", {}).get("git_commit"), "experiments": {}}
+        for name, exp in results["experiments"].items():
+            rules = exp.get("rules", {})
+            item = {"epochs": exp.get("config", {}).get("epochs"), "rules": sorted(rules),
+                    "data": exp.get("dataset", {}).get("name"),
+                    "eta": {r: rules[r]["lr"] for r in ADAM_NADAM if r in rules}}
+            if all(r in rules for r in ADAM_NADAM):
+                p = verdicts.paired(claims.seed_values(results, name, "nadam", "test", None),
+                                    claims.seed_values(results, name, "adam", "test", None))
+                item["nadam_minus_adam"] = {"n": len(p.seeds), "mean": p.mean, "low": p.low, "high": p.high,
+                                            "p": p.p, "verdict": p.verdict}
+            entry["experiments"][name] = item
+        out.append(entry)
+    return out
+
+
+def used_etas(history: dict) -> list[dict]:
+    """Every (experiment, rule, η) of Adam and Nadam in a committed class-scale run that differs from the current
+    choice, with the current search's score at it and at the current η."""
+    latest = _show(history["eta"][-1]["commit"], LEARNING_RATES) if history["eta"] else {}
+    rows, seen = [], set()
+    for run in history["runs"]:
+        if run["scale"] != "class":
+            continue
+        for name, e in run["experiments"].items():
+            for rule, lr in e["eta"].items():
+                current = latest.get("chosen", {}).get(name, {}).get(rule)
+                if (name, rule, lr) in seen or lr == current:
+                    continue
+                seen.add((name, rule, lr))
+                scores = {c["lr"]: c["valid"] for c in latest.get("search", {}).get(name, {}).get(
+                    "rules", {}).get(rule, {}).get("candidates", [])}
+                rows.append({"experiment": name, "rule": rule, "eta": lr, "first_commit": run["commit"],
+                             "score": scores.get(lr), "current": current, "current_score": scores.get(current)})
+    return rows
+
+
+def _num(x, fmt="{:.3g}") -> str:
+    return "–" if x is None else fmt.format(x)
+
+
+def markdown(history: dict) -> str:
+    lines = ["Every version of `learning_rates.json` and the η that changed (score: the new search's validation "
+             "metric on the tuning seed at that η, after its tuning epochs):", "",
+             "| commit | date | η changed (experiment rule: old → new) | the new search's scores, old η vs new η |",
+             "|---|---|---|---|"]
+    for v in history["eta"]:
+        changed = "; ".join(f"{c['experiment']} {c['rule']}: {_num(c['old'])} → {_num(c['new'])}"
+                            for c in v["changes"]) or ("first version" if v is history["eta"][0] else "none")
+        scores = "; ".join(f"{c['experiment']} {c['rule']}: {_num(c['score_old'], '{:.4g}')} vs "
+                           f"{_num(c['score_new'], '{:.4g}')}" for c in v["changes"]
+                           if c["score_old"] is not None) or "–"
+        lines.append(f"| {v['commit']} | {v['date'][:10]} | {changed} | {scores} |")
+    lines += ["", "Each η that a committed class-scale run of Adam or Nadam used, against the current choice, "
+              "scored by the current search (the latest version above; – where it did not try that η):", "",
+              "| experiment | rule | η used by earlier runs (first commit) | its score | the current η | its score |",
+              "|---|---|---|---|---|---|"]
+    for row in used_etas(history):
+        lines.append(f"| {row['experiment']} | {row['rule']} | {_num(row['eta'])} ({row['first_commit']}) | "
+                     f"{_num(row['score'], '{:.4g}')} | {_num(row['current'])} | "
+                     f"{_num(row['current_score'], '{:.4g}')} |")
+    lines += ["", "Every committed `results.json` under `docs/reproduction/` (each a run a verdict could have been "
+              "read from), with Nadam − Adam on its test metric where both ran (95 % t interval, unadjusted):", "",
+              "| commit | path | scale | seeds | settings | experiment (epochs): η Adam / Nadam | Nadam − Adam "
+              "[95 %], p, n |", "|---|---|---|---|---|---|---|"]
+    for r in history["runs"]:
+        for name, e in r["experiments"].items():
+            eta = " / ".join(_num(e["eta"].get(k)) for k in ADAM_NADAM)
+            d = e.get("nadam_minus_adam")
+            diff = "–" if d is None else (
+                f"{_num(d['mean'], '{:+.3g}')} [{_num(d['low'], '{:+.3g}')}, {_num(d['high'], '{:+.3g}')}], "
+                f"p = {_num(d['p'], '{:.2g}')}, n = {d['n']} ({d['verdict']})")
+            seeds = f"{r['seeds'][0]}–{r['seeds'][-1]}" if r["seeds"] else "–"
+            settings = ", ".join(f"{k}={v}" for k, v in r["settings"].items()) or "–"
+            lines.append(f"| {r['commit']} | `{r['path'].removeprefix('docs/reproduction/')}` | {r['scale']} | "
+                         f"{seeds} | {settings} | {name} ({e['epochs']}): {eta} | {diff} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=os.path.join(ROOT, "docs", "reproduction"))
+    args = parser.parse_args(argv)
+    history = {"produced_by": "python -m tools.reproduction_history (reads git log and git show)",
+               "eta": eta_history(), "runs": run_history()}
+    atomic_write_json(os.path.join(args.out, "history.json"), history, indent=1, ensure_ascii=True)
+    atomic_write_text(os.path.join(args.out, "history.md"), markdown(history))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
