@@ -170,10 +170,34 @@ def markdown(history: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def progress(folder: str) -> dict:
+    """How far each run in a reproduction folder got, read from its checkpoints (``state.json``): epochs
+    finished of those planned, status, wall time, and the last finished epoch's test metrics."""
+    runs = []
+    for where, _, files in sorted(os.walk(os.path.join(folder, "checkpoints"))):
+        if "state.json" not in files:
+            continue
+        with open(os.path.join(where, "state.json"), encoding="utf-8") as f:
+            state = json.load(f)
+        identity, record = state["identity"], state["record"]
+        runs.append({"experiment": identity["experiment"], "rule": identity["rule"], "seed": identity["seed"],
+                     "epochs_done": len(record["epochs"]), "epochs_planned": identity["epochs"],
+                     "status": record["status"], "wall_s": record["wall_s"],
+                     "test": record["epochs"][-1]["test"] if record["epochs"] else None})
+    return {"folder": folder, "produced_by": "python -m tools.reproduction_history --progress", "runs": runs,
+            "runs_with_an_epoch": sum(r["epochs_done"] > 0 for r in runs),
+            "runs_finished": sum(r["status"] == "finished" for r in runs)}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=os.path.join(ROOT, "docs", "reproduction"))
+    parser.add_argument("--progress", nargs=2, metavar=("RUN_FOLDER", "JSON"),
+                        help="write how far each run of RUN_FOLDER got (its checkpoints) to JSON, and stop")
     args = parser.parse_args(argv)
+    if args.progress:
+        atomic_write_json(args.progress[1], progress(args.progress[0]), indent=1, ensure_ascii=True)
+        return 0
     history = {"produced_by": "python -m tools.reproduction_history (reads git log and git show)",
                "eta": eta_history(), "runs": run_history()}
     atomic_write_json(os.path.join(args.out, "history.json"), history, indent=1, ensure_ascii=True)

@@ -23,7 +23,7 @@ import json
 import os
 
 from .._io import atomic_write_json, atomic_write_text
-from . import configs, datasets, parallel, provenance, report, tasks, tuning, verdicts
+from . import claims, configs, datasets, parallel, provenance, report, tasks, tuning, verdicts
 from .claims import seed_values
 
 PLAN_FORMAT = "nadam_ref.plan/1"
@@ -196,7 +196,27 @@ def judge(plan: dict, out: str, *, sequential: bool = False) -> dict:
                 "looks": looks, "sequential": len(looks) > 1, "judged_by": provenance.provenance()}
     atomic_write_json(os.path.join(out, "plan-verdicts.json"), document, indent=1, ensure_ascii=True)
     atomic_write_text(os.path.join(out, "plan-claims.md"), claims_markdown(document))
+    if plan.get("reanalysis"):
+        reanalyse(plan, out)
     return document
+
+
+def reanalyse(plan: dict, out: str) -> dict:
+    """The plan's ``reanalysis``: an earlier run's claims with Holm over all their pair tests
+    (:func:`claims.with_holm`), written to ``reanalysis.json`` and ``reanalysis.md`` in ``out``."""
+    path = plan["reanalysis"]["results"]
+    with open(path if os.path.isabs(path) else os.path.join(_root(plan), path), encoding="utf-8") as f:
+        again = claims.with_holm(json.load(f), plan["alpha"])
+    again["results"] = path
+    atomic_write_json(os.path.join(out, "reanalysis.json"), again, indent=1, ensure_ascii=True)
+    atomic_write_text(os.path.join(out, "reanalysis.md"), claims.holm_markdown(again))
+    return again
+
+
+def _root(plan: dict) -> str:
+    """The repository root of a plan under ``docs/reproduction/`` (paths in it are from the root)."""
+    here = os.path.dirname(os.path.abspath(plan["path"]))
+    return os.path.dirname(os.path.dirname(here)) if here.endswith(os.path.join("docs", "reproduction")) else "."
 
 
 def _look_seeds(rows) -> dict:
