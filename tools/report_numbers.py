@@ -5,7 +5,8 @@ that names its file:
 
 * ``{{ FILE :: PATH }}`` or ``{{ FILE :: PATH :: SPEC }}`` — the value at ``PATH`` in the JSON file ``FILE``
   (a path from the repository root), formatted with the format spec ``SPEC`` (default ``.4g``). ``PATH`` is
-  dotted keys and list items: ``primary[id=lstm-mu].paired.mean``, ``runs[0].seed``, ``holm.interval[1]``;
+  dotted keys and list items: ``primary[id=lstm-mu].paired.mean``, ``pairs[better=a,worse=b].p``,
+  ``runs[0].seed``, ``holm.interval[1]``;
   ``len(...)`` counts a list or dict;
 * ``{{ include FILE }}`` — the text of ``FILE`` (a markdown table a tool wrote), its first ``# `` title line
   dropped.
@@ -50,10 +51,10 @@ def lookup(data, path: str):
         if key:
             value = value[key]
         elif "=" in selector:
-            field, wanted = selector.split("=", 1)
-            matches = [item for item in value if str(item.get(field)) == wanted]
+            wanted = dict(condition.split("=", 1) for condition in selector.split(","))
+            matches = [item for item in value if all(str(item.get(k)) == v for k, v in wanted.items())]
             if len(matches) != 1:
-                raise KeyError(f"{path}: {len(matches)} items with {field} = {wanted!r}")
+                raise KeyError(f"{path}: {len(matches)} items with {selector}")
             value = matches[0]
         else:
             value = value[int(selector)]

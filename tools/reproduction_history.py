@@ -11,6 +11,7 @@ Writes ``docs/reproduction/history.json`` and ``docs/reproduction/history.md``::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -128,6 +129,27 @@ def used_etas(history: dict) -> list[dict]:
     return rows
 
 
+def class_all9_facts(path: str) -> dict:
+    """Facts of the earlier class-scale run that its report stated from memory, computed from its results:
+    the spread of the rules' mean LSTM training losses per epoch, and word2vec's largest single-run top-1."""
+    with open(path, encoding="utf-8") as f:
+        results = json.load(f)
+    lstm = results["experiments"]["lstm"]["rules"]
+    spread = []
+    for epoch in range(results["experiments"]["lstm"]["config"]["epochs"]):
+        means = [sum(r["epochs"][epoch]["train"]["loss"] for r in info["runs"]) / len(info["runs"])
+                 for info in lstm.values()]
+        spread.append({"epoch": epoch + 1, "spread": max(means) - min(means)})
+    top1 = [(r["epochs"][-1]["test"]["top1"], rule, r["seed"])
+            for rule, info in results["experiments"]["word2vec"]["rules"].items() for r in info["runs"]]
+    best = max(top1)
+    return {"lstm_train_loss_spread": spread,
+            "word2vec_top1_max": {"top1": best[0], "rule": best[1], "seed": best[2]},
+            "word2vec_top1_mean_max": max(
+                sum(r["epochs"][-1]["test"]["top1"] for r in info["runs"]) / len(info["runs"])
+                for info in results["experiments"]["word2vec"]["rules"].values())}
+
+
 def _num(x, fmt="{:.3g}") -> str:
     return "–" if x is None else fmt.format(x)
 
@@ -189,17 +211,41 @@ def progress(folder: str) -> dict:
             "runs_finished": sum(r["status"] == "finished" for r in runs)}
 
 
+def smoke_recheck(folder: str, stated_file: str) -> dict:
+    """The smoke check again at this commit: the SHA-256 of its claims.md beside the one ``stated_file`` (the
+    earlier check's record, ``jobs-and-dask.txt``) gives for one process."""
+    with open(os.path.join(folder, "claims.md"), "rb") as f:
+        now = hashlib.sha256(f.read()).hexdigest()
+    with open(stated_file, encoding="utf-8") as f:
+        fields = f.readline().split()
+    stated = fields[fields.index("claims.md") + 1]
+    with open(os.path.join(folder, "results.json"), encoding="utf-8") as f:
+        commit = json.load(f)["versions"]["git_commit"]
+    return {"folder": folder, "commit": commit[:7], "claims_md_sha256": now, "stated_sha256": stated,
+            "stated_in": os.path.relpath(stated_file, ROOT), "same": now == stated,
+            "learning_rates_changed_at": [v["commit"] for v in eta_history()][-1]}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=os.path.join(ROOT, "docs", "reproduction"))
     parser.add_argument("--progress", nargs=2, metavar=("RUN_FOLDER", "JSON"),
                         help="write how far each run of RUN_FOLDER got (its checkpoints) to JSON, and stop")
+    parser.add_argument("--smoke-recheck", nargs=3, metavar=("RUN_FOLDER", "STATED", "JSON"),
+                        help="compare RUN_FOLDER's claims.md with the SHA-256 in STATED, write JSON, and stop")
     args = parser.parse_args(argv)
+    if args.smoke_recheck:
+        folder, stated, target = args.smoke_recheck
+        atomic_write_json(target, smoke_recheck(folder, stated), indent=1, ensure_ascii=True)
+        return 0
     if args.progress:
         atomic_write_json(args.progress[1], progress(args.progress[0]), indent=1, ensure_ascii=True)
         return 0
     history = {"produced_by": "python -m tools.reproduction_history (reads git log and git show)",
                "eta": eta_history(), "runs": run_history()}
+    history["used_etas"] = used_etas(history)
+    history["class_all9"] = class_all9_facts(os.path.join(ROOT, "docs", "reproduction", "class-all9",
+                                                           "results.json"))
     atomic_write_json(os.path.join(args.out, "history.json"), history, indent=1, ensure_ascii=True)
     atomic_write_text(os.path.join(args.out, "history.md"), markdown(history))
     return 0

@@ -171,10 +171,15 @@ def compare(plan: dict, out: str, comparison: dict) -> dict:
         reason = "an arm was not run" + (f" ({gate})" if gate else "")
         return {**row, "verdict": NOT_COMPARED, "reason": reason, "paired": None}
     paired = verdicts.paired(a, b)
+    row["means"] = {"better": _mean(a, paired.seeds), "worse": _mean(b, paired.seeds)}
     if paired.p is None:
         return {**row, "verdict": NOT_COMPARED, "paired": paired.__dict__,
                 "reason": f"{len(paired.differences)} paired seed(s) < {verdicts.MIN_SEEDS}"}
     return {**row, "verdict": paired.verdict, "paired": paired.__dict__, "reason": ""}
+
+
+def _mean(values: dict, over) -> float | None:
+    return sum(values[s] for s in over) / len(over) if over else None
 
 
 def judge(plan: dict, out: str, *, sequential: bool = False) -> dict:
