@@ -220,10 +220,23 @@ def smoke_recheck(folder: str, stated_file: str) -> dict:
         fields = f.readline().split()
     stated = fields[fields.index("claims.md") + 1]
     with open(os.path.join(folder, "results.json"), encoding="utf-8") as f:
-        commit = json.load(f)["versions"]["git_commit"]
-    return {"folder": folder, "commit": commit[:7], "claims_md_sha256": now, "stated_sha256": stated,
-            "stated_in": os.path.relpath(stated_file, ROOT), "same": now == stated,
+        versions = json.load(f)["versions"]
+    return {"folder": folder, "commit": versions["git_commit"][:7], "git_dirty": versions["git_dirty"],
+            "claims_md_sha256": now, "stated_sha256": stated, "stated_in": os.path.relpath(stated_file, ROOT),
+            "same": "yes" if now == stated else "no",
             "learning_rates_changed_at": [v["commit"] for v in eta_history()][-1]}
+
+
+def progress_markdown(found: dict) -> str:
+    lines = ["| experiment | rule | seed | epochs finished | status | wall time (s) | last test metrics |",
+             "|---|---|---|---|---|---|---|"]
+    for r in found["runs"]:
+        test = ", ".join(f"{k} {v:.4g}" for k, v in (r["test"] or {}).items()) or "–"
+        lines.append(f"| {r['experiment']} | {r['rule']} | {r['seed']} | {r['epochs_done']} of "
+                     f"{r['epochs_planned']} | {r['status']} | {r['wall_s']:.0f} | {test} |")
+    if not found["runs"]:
+        lines.append("| – | – | – | no epoch finished | – | – | – |")
+    return "\n".join(lines) + "\n"
 
 
 def main(argv=None) -> int:
@@ -239,7 +252,9 @@ def main(argv=None) -> int:
         atomic_write_json(target, smoke_recheck(folder, stated), indent=1, ensure_ascii=True)
         return 0
     if args.progress:
-        atomic_write_json(args.progress[1], progress(args.progress[0]), indent=1, ensure_ascii=True)
+        found = progress(args.progress[0])
+        atomic_write_json(args.progress[1], found, indent=1, ensure_ascii=True)
+        atomic_write_text(os.path.splitext(args.progress[1])[0] + ".md", progress_markdown(found))
         return 0
     history = {"produced_by": "python -m tools.reproduction_history (reads git log and git show)",
                "eta": eta_history(), "runs": run_history()}
