@@ -4,6 +4,8 @@ curves.
     nadam-ref reproduce --experiment mnist|lstm|word2vec|all --scale smoke|class|paper
                         [--rules nadam adam ...] [--seeds K] [--out DIR] [--fresh] [--tune] [--quiet]
                         [--jobs N | --scheduler ADDRESS] [--data-dir DIR] [--set NAME=VALUE ...] [--epochs E]
+                        [--first-seed S]
+    nadam-ref reproduce --plan PLAN.json [--out DIR] [--jobs N] [--sequential | --judge-only]
 
 Stop it at any time (Ctrl-C, a kill); the same command resumes after the last finished epoch of each rule.
 See ``nadam_ref/experiments/README.md``.

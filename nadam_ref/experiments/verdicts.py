@@ -16,7 +16,8 @@ verdict:
 * **inconclusive** — the interval contains 0, or fewer than :data:`MIN_SEEDS` seeds were paired.
 
 Each interval is a 95 % interval on its own: a claim made of many pairs is not corrected for multiple
-comparisons, which ``claims.md`` says.
+comparisons, which ``claims.md`` says. A pre-registered plan (:mod:`.plan`) corrects its primary family with
+:func:`holm` and gives each comparison's interval at the level Holm tested it at (:func:`interval`).
 
 The t quantile is computed exactly, without SciPy, from the closed form of Student's t distribution for an
 integer number of degrees of freedom (Abramowitz & Stegun 26.7.3–26.7.4) and bisection.
