@@ -49,6 +49,8 @@ def lookup(data, path: str):
     count = path.startswith("len(") and path.endswith(")")
     value = data
     for key, selector in _STEP.findall(path[4:-1] if count else path):
+        if value is None:  # a comparison not made has no interval: the report shows "–"
+            return None
         if key:
             value = value[key]
         elif "=" in selector:

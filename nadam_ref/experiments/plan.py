@@ -164,7 +164,7 @@ def arm_values(plan: dict, out: str, arm: str) -> dict | None:
 def compare(plan: dict, out: str, comparison: dict) -> dict:
     """One comparison's paired test, or ``not compared`` with the reason."""
     row = {"id": comparison["id"], "question": comparison["question"], "better": comparison["better"],
-           "worse": comparison["worse"], "planned_seeds": len(seeds(plan))}
+           "worse": comparison["worse"], "planned_seeds": len(seeds(plan)), "means": None, "holm": None}
     a, b = arm_values(plan, out, comparison["better"]), arm_values(plan, out, comparison["worse"])
     if a is None or b is None:
         gate = plan["experiments"].get(comparison.get("conditional") or "", {}).get("condition")
