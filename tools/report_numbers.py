@@ -80,10 +80,13 @@ def _value(expression: str, root: str, cache: dict) -> str:
     if name not in cache:
         with open(os.path.join(root, name), encoding="utf-8") as f:
             cache[name] = json.load(f)
-    value = lookup(cache[name], path)
+    try:
+        value = lookup(cache[name], path)
+    except (KeyError, IndexError, TypeError) as e:
+        raise KeyError(f"{name}: {e}") from None
     if value is None:
         return "–"
-    return format(value, spec) if isinstance(value, (int, float)) else str(value)
+    return format(value, spec if isinstance(value, (int, float)) or len(parts) == 3 else "")
 
 
 def render(template: str, root: str = ROOT) -> str:

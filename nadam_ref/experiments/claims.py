@@ -202,6 +202,9 @@ def with_holm(results: dict, alpha: float = 0.05) -> dict:
             p["holm_verdict"] = (verdicts.INCONCLUSIVE if adj is None or not adj["rejected"] else
                                  verdicts.SUPPORTED if p["paired"]["mean"] < 0 else verdicts.NOT_SUPPORTED)
             holm_pairs.append({**p, "verdict": p["holm_verdict"]})
+        decided = (verdicts.SUPPORTED, verdicts.NOT_SUPPORTED)
+        c["decided"] = sum(p["verdict"] in decided for p in c["pairs"])
+        c["holm_decided"] = sum(p["holm_verdict"] in decided for p in c["pairs"])
         if c["verdict"] in (NOT_TESTED, NO_VERDICT) or not holm_pairs:
             c["holm_verdict"] = c["verdict"]
             continue
@@ -217,9 +220,7 @@ def holm_markdown(reanalysis: dict) -> str:
     lines = [f"| claim (paper) | verdict, each pair at 95 % | verdict, Holm over all {reanalysis['family_size']} "
              "pair tests | pairs decided, supported or not (unadjusted → Holm) |", "|---|---|---|---|"]
     for c in reanalysis["claims"]:
-        decided = (verdicts.SUPPORTED, verdicts.NOT_SUPPORTED)
-        before = sum(p["verdict"] in decided for p in c["pairs"])
-        after = sum(p.get("holm_verdict") in decided for p in c["pairs"])
+        before, after = c["decided"], c["holm_decided"]
         changed = " (changed)" if c["holm_verdict"] != c["verdict"] else ""
         lines.append(f"| {c['claim']} ({c['paper']}) | {c['verdict']} | **{c['holm_verdict']}**{changed} | "
                      f"{before} → {after} of {len(c['pairs'])} |")

@@ -291,12 +291,12 @@ def claims_markdown(document: dict) -> str:
              "Differences are better arm − worse arm (lower is better).", ""]
     if m == 0:
         lines += ["**Primary family: nothing compared** (no comparison had 3 paired seeds); no verdict.", ""]
-    lines += ["## Primary", "",
+    lines += ["### Primary", "",
               "| comparison | seeds | mean Δ | 95 % interval (unadjusted) | p | Holm p | Holm interval | "
               "Bonferroni interval | verdict |", "|---|---|---|---|---|---|---|---|---|"]
     for r in primary:
         lines.append(_row(r, adjusted=True))
-    lines += ["", "## Exploratory (unadjusted; decides nothing)", "",
+    lines += ["", "### Exploratory (unadjusted; decides nothing)", "",
               "| comparison | seeds | mean Δ | 95 % interval | p | verdict at 95 % |", "|---|---|---|---|---|---|"]
     for r in document["exploratory"]:
         lines.append(_row(r, adjusted=False))

@@ -125,7 +125,7 @@ def test_a_plan_runs_on_its_seeds_and_judges_its_family_with_holm(linreg, tmp_pa
     assert document["exploratory"][0]["verdict"] in (verdicts.SUPPORTED, verdicts.NOT_SUPPORTED,
                                                      verdicts.INCONCLUSIVE)
     text = open(os.path.join(out, "plan-claims.md")).read()
-    assert "## Primary" in text and "## Exploratory (unadjusted; decides nothing)" in text
+    assert "### Primary" in text and "### Exploratory (unadjusted; decides nothing)" in text
     assert "Holm p" in text and "written once" in text
 
 
