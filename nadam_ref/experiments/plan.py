@@ -22,9 +22,11 @@ import hashlib
 import json
 import os
 
+from .. import backend
 from .._io import atomic_write_json, atomic_write_text
 from . import claims, configs, datasets, parallel, provenance, report, tasks, tuning, verdicts
 from .claims import seed_values
+from .reproduce import RESULTS_FORMAT, versions
 
 PLAN_FORMAT = "nadam_ref.plan/1"
 LOOKS_FILE = "plan-looks.json"
@@ -122,12 +124,10 @@ def _tune_or_read(plan, arm, out, pool, log) -> dict:
         source = "--tune for this arm (tuning.json beside it)"
     else:
         chosen, source = configs.learning_rates(name, [rule]), "learning_rates.json (committed)"
-    from .reproduce import RESULTS_FORMAT, versions  # reproduce imports nothing of this module
-
     return {"format": RESULTS_FORMAT, "scale": plan["scale"], "seeds": plan["seeds"]["count"],
             "first_seed": plan["seeds"]["first"], "rules": [rule], "settings": common["settings"],
             "plan": {"sha256": plan["sha256"], "arm": arm, "computes": a.get("computes", "")},
-            "backend": "numpy", "versions": versions(), "wall_s": 0.0,
+            "backend": backend.backend_name(backend.get_xp()), "versions": versions(), "wall_s": 0.0,
             "experiments": {name: {"config": common["cfg"], "dataset": datasets.describe(name, common["cfg"]),
                                    "metric": tasks.EXPERIMENTS[name].METRIC, "learning_rates": chosen,
                                    "lr_source": source,
