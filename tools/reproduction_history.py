@@ -11,6 +11,7 @@ Writes ``docs/reproduction/history.json`` and ``docs/reproduction/history.md``::
 from __future__ import annotations
 
 import argparse
+import datetime
 import hashlib
 import json
 import os
@@ -206,7 +207,9 @@ def progress(folder: str) -> dict:
                      "epochs_done": len(record["epochs"]), "epochs_planned": identity["epochs"],
                      "status": record["status"], "wall_s": record["wall_s"],
                      "test": record["epochs"][-1]["test"] if record["epochs"] else None})
-    return {"folder": folder, "produced_by": "python -m tools.reproduction_history --progress", "runs": runs,
+    read_at = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return {"folder": folder, "produced_by": "python -m tools.reproduction_history --progress", "read_at": read_at,
+            "runs": runs,
             "runs_with_an_epoch": sum(r["epochs_done"] > 0 for r in runs),
             "runs_finished": sum(r["status"] == "finished" for r in runs)}
 
