@@ -4,6 +4,8 @@ curves.
     nadam-ref reproduce --experiment mnist|lstm|word2vec|all --scale smoke|class|paper
                         [--rules nadam adam ...] [--seeds K] [--out DIR] [--fresh] [--tune] [--quiet]
                         [--jobs N | --scheduler ADDRESS] [--data-dir DIR] [--set NAME=VALUE ...] [--epochs E]
+                        [--first-seed S]
+    nadam-ref reproduce --plan PLAN.json [--out DIR] [--jobs N] [--sequential | --judge-only]
 
 Stop it at any time (Ctrl-C, a kill); the same command resumes after the last finished epoch of each rule.
 See ``nadam_ref/experiments/README.md``.
@@ -35,6 +37,8 @@ def add_arguments(parser):
         help=f"some of: {' '.join(PAPER_RULES)} (default all nine)",
     )
     parser.add_argument("--seeds", type=int, default=1, help="repeat every run with seeds 0..K-1 (default 1)")
+    parser.add_argument("--first-seed", type=int, default=0, metavar="S",
+                        help="start the seeds at S: seeds S..S+K-1 (default 0)")
     parser.add_argument("--out", default=None, help="output folder (default runs/reproduce-SCALE)")
     parser.add_argument(
         "--fresh", action="store_true", help="discard this folder's checkpoints and start over"
@@ -71,6 +75,15 @@ def add_arguments(parser):
                         help="override a shared hyper-parameter for every rule (an ablation), e.g. eps=1e-4, "
                              "eps_placement=outside, m_decay=scheduled, schedule_timescale=25; repeatable")
     parser.add_argument("--epochs", type=int, default=None, help="override the scale's number of epochs")
+    parser.add_argument("--plan", default=None, metavar="FILE",
+                        help="run and judge a pre-registered plan (e.g. docs/reproduction/plan.json): its arms, "
+                             "seeds and comparisons; the other run options except --out, --jobs, --quiet are "
+                             "the plan's")
+    parser.add_argument("--sequential", action="store_true",
+                        help="with --plan: allow seeds added after verdicts were written, and report the "
+                             "verdicts as sequential")
+    parser.add_argument("--judge-only", action="store_true",
+                        help="with --plan: judge what is in --out without training (a look, recorded)")
     parser.add_argument("--learning-rates", default=None, metavar="FILE",
                         help="take η from FILE (a run's tuning.json) instead of the committed learning_rates.json")
 
@@ -79,10 +92,12 @@ def run(args) -> int:
     from ..data import DataError
     from ..experiments import CheckpointMismatchError, configs, reproduce
 
+    if args.plan:
+        return _run_plan(args)
     experiments = list(configs.EXPERIMENT_NAMES) if args.experiment == "all" else [args.experiment]
     out = args.out or f"runs/reproduce-{args.scale}"
     try:
-        configs.check_request(experiments, args.scale, args.rules, args.seeds)
+        configs.check_request(experiments, args.scale, args.rules, args.seeds, args.first_seed)
         settings = configs.check_settings(dict(_setting(text) for text in args.settings))
     except ValueError as e:
         raise CLIError(str(e)) from None
@@ -99,6 +114,7 @@ def run(args) -> int:
             args.scale,
             rules=args.rules,
             seeds=args.seeds,
+            first_seed=args.first_seed,
             out=out,
             fresh=args.fresh,
             tune="refine" if args.tune_refine else args.tune,
@@ -128,6 +144,25 @@ def run(args) -> int:
         f"wrote {out}/results.json, table.md, claims.md, curves.png"
     )
     print(open(f"{out}/table.md", encoding="utf-8").read())
+    return 0
+
+
+def _run_plan(args) -> int:
+    from ..experiments import plan as planned
+
+    out = args.out or "runs/plan"
+    try:
+        plan = planned.load(args.plan)
+        check_writable(out)
+        log = (lambda *_: None) if args.quiet else _log
+        if args.judge_only:
+            document = planned.judge(plan, out, sequential=args.sequential)
+        else:
+            document = planned.run(plan, out, jobs=args.jobs, progress=not args.quiet and args.jobs == 1,
+                                   log=log, sequential=args.sequential)
+    except (OSError, ValueError, KeyError, planned.SequentialLookError) as e:
+        raise CLIError(str(e)) from None
+    print(planned.claims_markdown(document))
     return 0
 
 

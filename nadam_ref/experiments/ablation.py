@@ -20,7 +20,7 @@ from . import claims, verdicts
 
 #: What each setting means, for the table.
 READINGS = {
-    "m_decay": "m decays with {} for both",
+    "m_decay": "m decays with {} for both",  # with μ for both, both boxes (Algorithms 6 and 8) are as printed
     "eps": "ε = {} (inside the root)",
     "eps_placement": "ε placed {} the root",
     "schedule_timescale": "warming schedule time scale {} steps (paper 250)",
@@ -29,9 +29,11 @@ READINGS = {
 
 def describe_settings(settings: dict) -> str:
     if not settings:
-        return "as printed (Adam: m with μ_t; Nadam: m with μ; ε = 1e-8 inside; time scale 250)"
-    return "; ".join(READINGS.get(k, k + " = {}").format({"scheduled": "μ_t", "constant": "μ"}.get(v, v))
+        return ("package defaults: Adam's m with μ_t (the §4 schedule put into Algorithm 6, which prints μ), "
+                "Nadam's m with μ (Algorithm 8 as printed); ε = 1e-8 inside; time scale 250")
+    text = "; ".join(READINGS.get(k, k + " = {}").format({"scheduled": "μ_t", "constant": "μ"}.get(v, v))
                      for k, v in settings.items())
+    return text + (" (Algorithms 6 and 8 as printed)" if settings == {"m_decay": "constant"} else "")
 
 
 def pair_row(results: dict, experiment: str, better: str = "nadam", worse: str = "adam") -> dict:

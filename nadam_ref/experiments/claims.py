@@ -182,3 +182,49 @@ def claims_markdown(results: dict) -> str:
             lines.append(f"  - {p['experiment']} {p['better']} vs {p['worse']} ({p['metric']}): "
                          f"{p['verdict']}; {p['evidence']}")
     return "\n".join(lines) + "\n"
+
+
+def with_holm(results: dict, alpha: float = 0.05) -> dict:
+    """Every claim judged twice: as :func:`claims` does (each pair at 95 % on its own) and with Holm–Bonferroni
+    over every distinct pair test the claims make (:func:`verdicts.holm`), a pair's verdict then decided by its
+    adjusted p. A verdict withheld for word2vec's baseline stays withheld. Returns ``{"family_size", "claims"}``;
+    each claim has ``verdict`` (unadjusted) and ``holm_verdict``."""
+    judged = claims(results)
+    tests = {}
+    for c in judged:
+        for p in c["pairs"]:
+            if p["paired"]["p"] is not None:
+                tests[p["experiment"], p["better"], p["worse"], p["metric"]] = p["paired"]
+    keys = list(tests)
+    adjusted = dict(zip(keys, verdicts.holm([tests[k]["p"] for k in keys], alpha), strict=True))
+    for c in judged:
+        holm_pairs = []
+        for p in c["pairs"]:
+            adj = adjusted.get((p["experiment"], p["better"], p["worse"], p["metric"]))
+            p["holm_p"] = adj["p"] if adj else None
+            p["holm_verdict"] = (verdicts.INCONCLUSIVE if adj is None or not adj["rejected"] else
+                                 verdicts.SUPPORTED if p["paired"]["mean"] < 0 else verdicts.NOT_SUPPORTED)
+            holm_pairs.append({**p, "verdict": p["holm_verdict"]})
+        decided = (verdicts.SUPPORTED, verdicts.NOT_SUPPORTED)
+        c["decided"] = sum(p["verdict"] in decided for p in c["pairs"])
+        c["holm_decided"] = sum(p["holm_verdict"] in decided for p in c["pairs"])
+        if c["verdict"] in (NOT_TESTED, NO_VERDICT) or not holm_pairs:
+            c["holm_verdict"] = c["verdict"]
+            continue
+        claim = next(k for k in CLAIMS if k.key == c["key"])
+        combine = {"all": verdicts.all_of, "any": verdicts.any_of, "generally": _generally}[claim.combine]
+        c["holm_verdict"] = combine(holm_pairs) if claim.combine == "generally" else combine(
+            p["verdict"] for p in holm_pairs)
+    return {"alpha": alpha, "family_size": len(keys), "claims": judged}
+
+
+def holm_markdown(reanalysis: dict) -> str:
+    """One row a claim: the verdict unadjusted and with Holm over every pair test, and the deciding pairs."""
+    lines = [f"| claim (paper) | verdict, each pair at 95 % | verdict, Holm over all {reanalysis['family_size']} "
+             "pair tests | pairs decided, supported or not (unadjusted → Holm) |", "|---|---|---|---|"]
+    for c in reanalysis["claims"]:
+        before, after = c["decided"], c["holm_decided"]
+        changed = " (changed)" if c["holm_verdict"] != c["verdict"] else ""
+        lines.append(f"| {c['claim']} ({c['paper']}) | {c['verdict']} | **{c['holm_verdict']}**{changed} | "
+                     f"{before} → {after} of {len(c['pairs'])} |")
+    return "\n".join(lines) + "\n"

@@ -193,8 +193,9 @@ _CONFIGS = {
 }
 
 
-def check_request(experiments, scale, rules, seeds) -> None:
-    """ValueError naming the bad value for an unknown experiment, scale or rule, or a bad seed count."""
+def check_request(experiments, scale, rules, seeds, first_seed: int = 0) -> None:
+    """ValueError naming the bad value for an unknown experiment, scale or rule, or a bad seed count or first
+    seed (the seeds ``first_seed … first_seed+seeds-1`` must stay below :data:`TUNE_SEED`)."""
     for name in experiments:
         if name not in _CONFIGS:
             raise ValueError(
@@ -212,6 +213,9 @@ def check_request(experiments, scale, rules, seeds) -> None:
         raise ValueError("nothing to run: give at least one experiment and one rule")
     if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= TUNE_SEED:
         raise ValueError(f"seeds={seeds!r}; expected an integer from 1 to {TUNE_SEED} (seed {TUNE_SEED} tunes η)")
+    if isinstance(first_seed, bool) or not isinstance(first_seed, int) or not 0 <= first_seed <= TUNE_SEED - seeds:
+        raise ValueError(f"first_seed={first_seed!r} with seeds={seeds}; expected an integer from 0 to "
+                         f"{TUNE_SEED - seeds}, so that no reported seed reaches the tuning seed {TUNE_SEED}")
 
 
 def check_settings(settings: dict) -> dict:

@@ -39,6 +39,7 @@ def reproduce(
     *,
     rules=PAPER_RULES,
     seeds: int = 1,
+    first_seed: int = 0,
     out: str = "runs/reproduce",
     fresh: bool = False,
     tune: bool | str = False,
@@ -54,8 +55,8 @@ def reproduce(
     epochs: int | None = None,
     learning_rates=None,
 ) -> dict:
-    """Run ``experiments`` × ``rules`` × seeds ``0 … seeds-1`` at ``scale`` into ``out``; return the results
-    dict.
+    """Run ``experiments`` × ``rules`` × seeds ``first_seed … first_seed+seeds-1`` at ``scale`` into ``out``;
+    return the results dict.
 
     ``fresh`` deletes this reproduction's checkpoints first; ``tune`` chooses η per rule on the validation set
     (:func:`tuning.tune_learning_rates`, on seeds disjoint from the reported ones) before the runs, instead of
@@ -75,7 +76,8 @@ def reproduce(
     from instead of the committed one.
     """
     experiments, rules = list(experiments), list(rules)
-    configs.check_request(experiments, scale, rules, seeds)
+    configs.check_request(experiments, scale, rules, seeds, first_seed)
+    seed_list = range(first_seed, first_seed + seeds)
     settings = configs.check_settings(settings or {})
     if after_epoch is not None and (jobs > 1 or scheduler):
         raise ValueError("after_epoch runs in this process only; use jobs=1 and no scheduler")
@@ -88,6 +90,7 @@ def reproduce(
         "format": RESULTS_FORMAT,
         "scale": scale,
         "seeds": seeds,
+        "first_seed": first_seed,
         "rules": rules,
         "settings": settings,
         "backend": backend.backend_name(xp),
@@ -124,13 +127,13 @@ def reproduce(
             results["experiments"][name] = exp
             # seed-major: stopped at any point, the seeds done so far hold every rule (pairs for the verdicts)
             specs = [parallel.spec(common, rule, chosen[rule], seed, "result")
-                     for seed in range(seeds) for rule in rules]
+                     for seed in seed_list for rule in rules]
             records = {}
             for s, record in zip(specs, parallel.run_all(pool, specs, progress, after_epoch), strict=True):
                 records[s["rule"], s["seed"]] = record
                 log(_describe(name, record))
             for rule in rules:
-                runs = [records[rule, seed] for seed in range(seeds)]
+                runs = [records[rule, seed] for seed in seed_list]
                 exp["rules"][rule] = {
                     "lr": chosen[rule],
                     "runs": runs,

@@ -16,7 +16,8 @@ verdict:
 * **inconclusive** — the interval contains 0, or fewer than :data:`MIN_SEEDS` seeds were paired.
 
 Each interval is a 95 % interval on its own: a claim made of many pairs is not corrected for multiple
-comparisons, which ``claims.md`` says.
+comparisons, which ``claims.md`` says. A pre-registered plan (:mod:`.plan`) corrects its primary family with
+:func:`holm` and gives each comparison's interval at the level Holm tested it at (:func:`interval`).
 
 The t quantile is computed exactly, without SciPy, from the closed form of Student's t distribution for an
 integer number of degrees of freedom (Abramowitz & Stegun 26.7.3–26.7.4) and bisection.
@@ -137,3 +138,36 @@ def most_of(verdicts) -> str:
     if sum(v == NOT_SUPPORTED for v in verdicts) * 2 > len(verdicts):
         return NOT_SUPPORTED
     return INCONCLUSIVE
+
+
+def interval(p: Paired, confidence: float) -> tuple[float, float] | None:
+    """The two-sided Student-t interval of ``p``'s mean difference at ``confidence`` (None without one)."""
+    if p.low is None:
+        return None
+    n = len(p.differences)
+    se = statistics.stdev(p.differences) / math.sqrt(n)
+    half = t_quantile(confidence, n - 1) * se
+    return p.mean - half, p.mean + half
+
+
+def holm(pvalues, alpha: float = 1 - CONFIDENCE) -> list[dict]:
+    r"""Holm–Bonferroni (Holm 1979) over the family ``pvalues``, in their order: for each, the adjusted p
+    :math:`\max_{j \le i} \min(1, (m - j + 1)\, p_{(j)})` (:math:`p_{(j)}` sorted ascending), whether it is
+    rejected at family-wise ``alpha``, and ``level``: the α it was tested at, :math:`\alpha / (m - k + 1)`
+    with :math:`k` its step, or, after the first step that is not rejected, that step's (so an interval at
+    1 − ``level`` excludes 0 exactly when Holm rejects). An empty family gives an empty list: nothing
+    compared, nothing rejected."""
+    pvalues = [float(p) for p in pvalues]
+    if any(not 0 <= p <= 1 for p in pvalues):
+        raise ValueError(f"p-values {pvalues}; expected numbers in [0, 1]")
+    m = len(pvalues)
+    order = sorted(range(m), key=lambda i: pvalues[i])
+    out: list[dict] = [{} for _ in pvalues]
+    running, stopped_at = 0.0, None
+    for step, i in enumerate(order, start=1):
+        running = max(running, min(1.0, (m - step + 1) * pvalues[i]))
+        if stopped_at is None and pvalues[i] > alpha / (m - step + 1):
+            stopped_at = step
+        level = alpha / (m - (step if stopped_at is None else stopped_at) + 1)
+        out[i] = {"p": running, "rejected": stopped_at is None, "level": level, "step": step}
+    return out

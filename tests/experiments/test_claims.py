@@ -110,7 +110,7 @@ def test_ablation_table_pairs_adam_and_nadam_in_each_reading(tmp_path, capsys):
         folders.append(str(tmp_path / name))
     assert ablation.main(["lstm", *folders]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[2].startswith("| as printed") and table[2].endswith("| supported |")
+    assert table[2].startswith("| package defaults: Adam's m with μ_t") and table[2].endswith("| supported |")
     assert table[3].startswith("| m decays with μ_t for both") and table[3].endswith("| not supported |")
     assert "95 % t interval" in table[0]
 
@@ -119,3 +119,24 @@ def test_claims_markdown_names_the_data_of_each_experiment():
     results = fake_results(paper_like(3), extras())
     results["experiments"]["mnist"]["dataset"] = {"name": "Fashion-MNIST (not MNIST)"}
     assert "Data: mnist: Fashion-MNIST (not MNIST)." in claims.claims_markdown(results)
+
+
+def test_holm_over_every_pair_test_keeps_clear_claims_and_drops_a_marginal_one():
+    # the LSTM Nadam − Adam pair made marginal: per-seed differences −1 ± 1 around a small mean (p ≈ .02 alone)
+    results = fake_results(paper_like(5), extras())
+    runs = results["experiments"]["lstm"]["rules"]["nadam"]["runs"]
+    adam = {r["seed"]: r["epochs"][-1]["test"]["perplexity"]
+            for r in results["experiments"]["lstm"]["rules"]["adam"]["runs"]}
+    for run, d in zip(runs, (-2.0, -0.5, -2.5, -0.2, -1.8), strict=True):
+        run["epochs"][-1]["test"]["perplexity"] = adam[run["seed"]] + d
+    again = claims.with_holm(results, 0.05)
+    judged = {c["key"]: c for c in again["claims"]}
+    pair = judged["lstm-nadam-over-adam"]["pairs"][0]
+    assert pair["verdict"] == "supported" and pair["paired"]["p"] < 0.05
+    m = again["family_size"]
+    assert m == len({(p["experiment"], p["better"], p["worse"], p["metric"]) for c in again["claims"]
+                     for p in c["pairs"]})
+    assert pair["holm_p"] >= pair["paired"]["p"] and judged["lstm-nadam-over-adam"]["holm_verdict"] == "inconclusive"
+    assert judged["lstm-momentum-best"]["holm_verdict"] == "supported"  # the paper's own gaps stay clear
+    assert judged["mnist-nadam-larger-eps"]["holm_verdict"] == "not tested"
+    assert "(changed)" in claims.holm_markdown(again)

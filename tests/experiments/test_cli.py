@@ -20,6 +20,8 @@ from nadam_ref.cli import main
         (["--seeds", "1001"], "seeds=1001; expected an integer from 1 to 1000 (seed 1000 tunes η)"),
         (["--set", "lr=1"], "unknown setting"),
         (["--set", "eps"], "expected NAME=VALUE"),
+        (["--seeds", "3", "--first-seed", "998"], "first_seed=998 with seeds=3"),
+        (["--plan", "no-such-plan.json"], "no-such-plan.json"),
     ],
 )
 def test_bad_request_is_refused(argv, message, tmp_path, capsys):
