@@ -14,6 +14,16 @@ run leaves whole seeds), each arm in its own folder with a ``results.json`` as `
 a *look*: it is recorded in ``plan-looks.json`` with the seeds each comparison used, and a later look with other
 seeds is refused (:class:`SequentialLookError`) unless ``sequential=True``, which records it and makes the
 report call the verdicts sequential.
+
+An *amendment* (``docs/reproduction/plan-amendment-1.json``) adds arms and exploratory comparisons to a plan
+whose verdicts were written, without changing anything the plan fixed: it names the plan and its SHA-256, may
+define arms that the plan's conditional comparisons name and experiments no arm of the plan uses, and may not
+add primary comparisons or redefine an arm. :func:`load` of an amendment returns the plan with it merged; the
+plan's own arms are judged from the plan's results folder as they were trained there, never retrained. Its
+judge is a new look, allowed without ``sequential`` only when it adds seeds to no comparison judged before.
+
+A conditional experiment can name a ``baseline`` metric: each arm of its comparisons must then beat that
+baseline on the plan's seeds (paired, 95 %) before the comparison joins the family (:func:`gate`).
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ from .claims import seed_values
 from .reproduce import RESULTS_FORMAT, versions
 
 PLAN_FORMAT = "nadam_ref.plan/1"
+AMENDMENT_FORMAT = "nadam_ref.plan-amendment/1"
 LOOKS_FILE = "plan-looks.json"
 NOT_COMPARED = "not compared"
 
@@ -43,6 +54,8 @@ def load(path) -> dict:
     with open(path, "rb") as f:
         raw = f.read()
     plan = json.loads(raw)
+    if plan.get("format") == AMENDMENT_FORMAT:
+        return _amended(plan, path, hashlib.sha256(raw).hexdigest())
     if plan.get("format") != PLAN_FORMAT:
         raise ValueError(f"{path}: format {plan.get('format')!r}; expected {PLAN_FORMAT!r}")
     seeds = plan.get("seeds", {})
@@ -53,6 +66,11 @@ def load(path) -> dict:
         raise ValueError(f"{path}: correction {plan.get('correction')!r}; expected 'holm'")
     if not 0 < plan.get("alpha", 0) < 1:
         raise ValueError(f"{path}: alpha {plan.get('alpha')!r}; expected a number between 0 and 1")
+    _check_arms_and_comparisons(plan, path)
+    return {**plan, "sha256": hashlib.sha256(raw).hexdigest(), "path": str(path)}
+
+
+def _check_arms_and_comparisons(plan: dict, path) -> None:
     for name, arm in plan["arms"].items():
         if arm.get("experiment") not in plan["experiments"]:
             raise ValueError(f"{path}: arm {name!r} has experiment {arm.get('experiment')!r}; expected one of "
@@ -68,21 +86,61 @@ def load(path) -> dict:
         missing = [a for a in (c["better"], c["worse"]) if a not in plan["arms"]]
         if missing and not c.get("conditional"):
             raise ValueError(f"{path}: comparison {c['id']!r} names arm(s) {missing} that the plan does not define")
-    return {**plan, "sha256": hashlib.sha256(raw).hexdigest(), "path": str(path)}
+
+
+def _amended(amendment: dict, path, sha256: str) -> dict:
+    """The plan that ``amendment`` (read from ``path``) names, with it merged; ValueError where the amendment
+    would change what the plan fixed."""
+    named = amendment.get("amends", {})
+    plan = load(_from_root(path, named.get("plan", "")))
+    if plan["sha256"] != named.get("sha256"):
+        raise ValueError(f"{path}: amends {named.get('plan')!r} with SHA-256 {named.get('sha256')!r}, but that "
+                         f"file is now {plan['sha256']!r}: the plan changed after the amendment was written")
+    if amendment.get("primary"):
+        raise ValueError(f"{path}: an amendment cannot add primary comparisons; the plan fixed its family")
+    redefined = sorted(set(amendment.get("arms", {})) & set(plan["arms"]))
+    if redefined:
+        raise ValueError(f"{path}: arm(s) {redefined} are the plan's; an amendment cannot redefine them")
+    used = {a["experiment"] for a in plan["arms"].values()}
+    touched = sorted(set(amendment.get("experiments", {})) & used)
+    if touched:
+        raise ValueError(f"{path}: experiment(s) {touched} have arms in the plan; an amendment cannot redefine them")
+    merged = {**plan,
+              "experiments": {**plan["experiments"], **amendment.get("experiments", {})},
+              "arms": {**plan["arms"], **amendment.get("arms", {})},
+              "exploratory": plan["exploratory"] + amendment.get("exploratory", []),
+              "amendment": {"title": amendment.get("title", ""), "path": str(path), "sha256": sha256,
+                            "results_of_the_plan": named.get("results")},
+              "judged_from": {arm: _from_root(path, named["results"]) for arm in plan["arms"]}
+              if named.get("results") else {}}
+    _check_arms_and_comparisons(merged, path)
+    return merged
+
+
+def _from_root(path, relative: str) -> str:
+    """``relative`` (written from the repository root, as the plans under ``docs/reproduction/`` are) as a
+    path from here."""
+    if os.path.isabs(relative) or os.path.exists(relative):
+        return relative
+    here = os.path.dirname(os.path.abspath(str(path)))
+    root = os.path.dirname(os.path.dirname(here)) if here.endswith(os.path.join("docs", "reproduction")) else here
+    return os.path.join(root, relative)
 
 
 def seeds(plan: dict) -> list[int]:
     return list(range(plan["seeds"]["first"], plan["seeds"]["first"] + plan["seeds"]["count"]))
 
 
-def arm_folder(out: str, arm: str) -> str:
-    return os.path.join(out, *arm.split("/"))
+def arm_folder(out: str, arm: str, plan: dict | None = None) -> str:
+    """Where ``arm``'s results are: under ``out``, or, for an arm of an amended plan, its plan's results."""
+    return os.path.join((plan or {}).get("judged_from", {}).get(arm, out), *arm.split("/"))
 
 
 def _order(plan: dict) -> list[str]:
     """The arms of the primary comparisons first, then those only the exploratory ones need."""
     named = [a for c in plan["primary"] + plan["exploratory"] for a in (c["better"], c["worse"])]
-    return [a for a in dict.fromkeys(named + list(plan["arms"])) if a in plan["arms"]]
+    return [a for a in dict.fromkeys(named + list(plan["arms"]))
+            if a in plan["arms"] and a not in plan.get("judged_from", {})]
 
 
 def run(plan: dict, out: str, *, jobs: int = 1, progress: bool = False, log=print, sequential: bool = False,
@@ -90,6 +148,10 @@ def run(plan: dict, out: str, *, jobs: int = 1, progress: bool = False, log=prin
     """Tune and train every arm of ``plan`` into ``out`` (resuming what is there), then :func:`judge`."""
     _check_not_looked(plan, out, sequential)
     order = _order(plan)
+    if plan.get("judged_from"):
+        log(f"plan: {len(plan['judged_from'])} arms of {plan['path']} are judged from "
+            f"{plan['amendment']['results_of_the_plan']} as they were trained there (not retrained); "
+            f"the amendment trains {len(order)}: {', '.join(order)}")
     primary_arms = {a for c in plan["primary"] for a in (c["better"], c["worse"]) if a in plan["arms"]}
     with parallel.executor(jobs) as pool:
         for group in ([a for a in order if a in primary_arms], [a for a in order if a not in primary_arms]):
@@ -150,15 +212,35 @@ def _add_run(results, record, out, arm) -> None:
 
 def arm_values(plan: dict, out: str, arm: str) -> dict | None:
     """seed → the plan's metric of ``arm`` on the plan's seeds (finished runs only); None when not run."""
+    return _arm_metric(plan, out, arm, None)
+
+
+def _arm_metric(plan: dict, out: str, arm: str, key: str | None) -> dict | None:
+    """seed → ``key`` (default: the plan's metric) of ``arm`` on the plan's seeds; None when not run."""
     a = plan["arms"].get(arm)
-    path = os.path.join(arm_folder(out, arm), "results.json")
+    path = os.path.join(arm_folder(out, arm, plan), "results.json")
     if a is None or not os.path.exists(path):
         return None
     with open(path, encoding="utf-8") as f:
         results = json.load(f)
     metric = plan["experiments"][a["experiment"]]
-    values = seed_values(results, a["experiment"], a["rule"], metric["split"], metric.get("key"))
+    values = seed_values(results, a["experiment"], a["rule"], metric["split"], key or metric.get("key"))
     return {s: v for s, v in values.items() if s in seeds(plan)}
+
+
+def gate(plan: dict, out: str, comparison: dict) -> list | None:
+    """For a comparison whose experiment names a ``baseline``: each arm's metric − baseline per seed (paired,
+    95 %), and whether the arm passes (the whole interval below 0). None when there is no baseline to pass."""
+    experiment = plan["experiments"].get(comparison.get("conditional") or "", {})
+    if not experiment.get("baseline"):
+        return None
+    checks = []
+    for arm in (comparison["better"], comparison["worse"]):
+        metric, baseline = arm_values(plan, out, arm), _arm_metric(plan, out, arm, experiment["baseline"])
+        p = verdicts.paired(metric or {}, baseline or {})
+        checks.append({"arm": arm, "baseline": experiment["baseline"], "paired": p.__dict__,
+                       "passes": p.high is not None and p.high < 0})
+    return checks
 
 
 def compare(plan: dict, out: str, comparison: dict) -> dict:
@@ -167,9 +249,17 @@ def compare(plan: dict, out: str, comparison: dict) -> dict:
            "worse": comparison["worse"], "planned_seeds": len(seeds(plan)), "means": None, "holm": None}
     a, b = arm_values(plan, out, comparison["better"]), arm_values(plan, out, comparison["worse"])
     if a is None or b is None:
-        gate = plan["experiments"].get(comparison.get("conditional") or "", {}).get("condition")
-        reason = "an arm was not run" + (f" ({gate})" if gate else "")
+        condition = plan["experiments"].get(comparison.get("conditional") or "", {}).get("condition")
+        reason = "an arm was not run" + (f" ({condition})" if condition else "")
         return {**row, "verdict": NOT_COMPARED, "reason": reason, "paired": None}
+    checks = gate(plan, out, comparison)
+    if checks is not None:
+        row["gate"] = checks
+        failed = [c["arm"] for c in checks if not c["passes"]]
+        if failed:
+            return {**row, "verdict": NOT_COMPARED, "paired": None,
+                    "reason": f"the gate: {', '.join(failed)} does not beat its shuffled baseline "
+                              "(paired, 95 %) on the plan's seeds"}
     paired = verdicts.paired(a, b)
     row["means"] = {"better": _mean(a, paired.seeds), "worse": _mean(b, paired.seeds)}
     if paired.p is None:
@@ -195,13 +285,16 @@ def judge(plan: dict, out: str, *, sequential: bool = False) -> dict:
                      "bonferroni_interval": verdicts.interval(p, 1 - plan["alpha"] / len(compared))}
         r["verdict"] = (verdicts.INCONCLUSIVE if not adj["rejected"] else
                         verdicts.SUPPORTED if p.mean < 0 else verdicts.NOT_SUPPORTED)
+    os.makedirs(out, exist_ok=True)
     looks = _record_look(plan, out, primary + exploratory, sequential)
     document = {"plan": {k: plan[k] for k in ("title", "sha256", "path", "alpha", "correction", "seeds")},
+                "amendment": plan.get("amendment"),
                 "family_size": len(compared), "primary": primary, "exploratory": exploratory,
-                "looks": looks, "sequential": len(looks) > 1, "judged_by": provenance.provenance()}
+                "looks": looks, "sequential": any(look["sequential"] for look in looks),
+                "judged_by": provenance.provenance()}
     atomic_write_json(os.path.join(out, "plan-verdicts.json"), document, indent=1, ensure_ascii=True)
     atomic_write_text(os.path.join(out, "plan-claims.md"), claims_markdown(document))
-    if plan.get("reanalysis"):
+    if plan.get("reanalysis") and not plan.get("amendment"):
         reanalyse(plan, out)
     return document
 
@@ -228,8 +321,13 @@ def _look_seeds(rows) -> dict:
     return {r["id"]: sorted(r["paired"]["seeds"]) if r["paired"] else [] for r in rows}
 
 
-def _read_looks(out) -> list:
+def _read_looks(out, plan: dict | None = None) -> list:
+    """The looks recorded in ``out``; for an amended plan with none there yet, the plan's own looks."""
     path = os.path.join(out, LOOKS_FILE)
+    results = (plan or {}).get("amendment", {}) and _from_root(plan["amendment"]["path"],
+                                                               plan["amendment"]["results_of_the_plan"] or "")
+    if not os.path.exists(path) and results and os.path.exists(os.path.join(results, LOOKS_FILE)):
+        path = os.path.join(results, LOOKS_FILE)
     if not os.path.exists(path):
         return []
     with open(path, encoding="utf-8") as f:
@@ -238,7 +336,7 @@ def _read_looks(out) -> list:
 
 def _check_not_looked(plan, out, sequential) -> None:
     """Before a run: seeds of the plan that no earlier look covered would be added after a look."""
-    looks = _read_looks(out)
+    looks = _read_looks(out, plan)
     if not looks or sequential:
         return
     judged = {s for ids in looks[-1]["seeds"].values() for s in ids}
@@ -250,17 +348,22 @@ def _check_not_looked(plan, out, sequential) -> None:
 
 
 def _record_look(plan, out, rows, sequential) -> list:
-    looks = _read_looks(out)
+    looks = _read_looks(out, plan)
     now = _look_seeds(rows)
-    if looks and looks[-1]["seeds"] == now:
+    before = looks[-1]["seeds"] if looks else {}
+    changed = sorted(i for i, judged in before.items() if judged and now.get(i) != judged)
+    added = sorted(i for i in now if now[i] and not before.get(i))
+    if looks and not changed and not added:
         return looks  # the same seeds judged again: not a new look
-    if looks and not sequential:
+    if changed and not sequential:
         raise SequentialLookError(
-            f"verdicts of this plan were written in {out} with other seeds (look {len(looks)}); judging again "
-            "with more seeds is sequential testing: pass --sequential to record it and report it as such")
+            f"verdicts of this plan were written with other seeds for {', '.join(changed)} (look {len(looks)}); "
+            "judging again with more seeds is sequential testing: pass --sequential to record it and report "
+            "it as such")
     looks = looks + [{"look": len(looks) + 1, "seeds": now, "planned_seeds": seeds(plan),
                       "plan_sha256": plan["sha256"], "commit": provenance.provenance()["git_commit"],
-                      "sequential": bool(looks)}]
+                      "amendment_sha256": (plan.get("amendment") or {}).get("sha256"),
+                      "adds_comparisons": added, "sequential": bool(changed)}]
     atomic_write_json(os.path.join(out, LOOKS_FILE), {"looks": looks}, indent=1, ensure_ascii=True)
     return looks
 
@@ -289,6 +392,10 @@ def claims_markdown(document: dict) -> str:
              "Holm rejects), the Bonferroni interval at 1 − α/m has simultaneous coverage; the unadjusted 95 % "
              "interval and p are beside them. **Exploratory** comparisons are unadjusted and decide nothing. "
              "Differences are better arm − worse arm (lower is better).", ""]
+    if document.get("amendment"):
+        a = document["amendment"]
+        lines += [f"Amended by `{a['path']}` (SHA-256 `{a['sha256'][:12]}…`): {a['title']}. The plan's own arms "
+                  f"are judged from `{a['results_of_the_plan']}` as they were trained there.", ""]
     if m == 0:
         lines += ["**Primary family: nothing compared** (no comparison had 3 paired seeds); no verdict.", ""]
     lines += ["### Primary", "",
@@ -300,11 +407,25 @@ def claims_markdown(document: dict) -> str:
               "| comparison | seeds | mean Δ | 95 % interval | p | verdict at 95 % |", "|---|---|---|---|---|---|"]
     for r in document["exploratory"]:
         lines.append(_row(r, adjusted=False))
+    gated = [c for r in primary + document["exploratory"] for c in r.get("gate") or []]
+    if gated:
+        lines += ["", "### The gate: each arm against its shuffled baseline", "",
+                  "| arm | seeds | mean (metric − baseline) | 95 % interval | passes |", "|---|---|---|---|---|"]
+        for c in {c["arm"]: c for c in gated}.values():
+            p = c["paired"]
+            lines.append(f"| `{c['arm']}` − its `{c['baseline']}` | {len(p['seeds'])} | {_g(p['mean'])} | "
+                         f"{_interval(None if p['low'] is None else (p['low'], p['high']))} | "
+                         f"{'yes' if c['passes'] else '**no**'} |")
     looks = document["looks"]
     lines += ["", f"Looks: {len(looks)}" + (" — **sequential**: seeds were added after verdicts were written; "
                                             "α is not spent across the looks, so these verdicts are weaker than "
                                             "they read." if document["sequential"] else
-                                            " (the verdicts were written once).")]
+                                            " (the verdicts were written once)." if len(looks) == 1 else
+                                            " (a later look only added comparisons that had no seeds before; "
+                                            "no comparison judged earlier gained a seed).")]
+    for look in looks:
+        if look.get("adds_comparisons") and look["look"] > 1:
+            lines.append(f"Look {look['look']} added: {', '.join(look['adds_comparisons'])}.")
     return "\n".join(lines) + "\n"
 
 
