@@ -171,6 +171,21 @@ def test_targets_table_takes_the_issues_ratios_from_the_medians():
     assert any("commit abc" in line for line in lines)
 
 
+def test_on_a_gpu_the_target_is_the_fused_kernel_against_the_bandwidth_bound():
+    def group(rule, kernel_ms):
+        median = {"nadam_ref fused": 3 * kernel_ms, "fused kernel": kernel_ms, "torch foreach": 2.0}
+        return {"rule": rule, "size": 10**8, "bound_ms": 0.7, "median_ms": median,
+                "min_ms": {k: v * 0.9 for k, v in median.items()}}
+
+    result = {"runs": [{"threads": 1, "device": "gpu", "results": [group("adam", 0.84), group("nadam", 1.4)],
+                        "models": []}], "machine": {"commit": "abc"}}
+    rows = {r["subject"]: r for r in report.targets(result)}
+    assert set(rows) == {"adam", "nadam"} and {r["target"] for r in rows.values()} == {"fused kernel / bound (GPU)"}
+    assert rows["adam"]["median_ratio"] == pytest.approx(1.2) and rows["adam"]["met"]
+    assert rows["nadam"]["median_ratio"] == pytest.approx(2.0) and not rows["nadam"]["met"]
+    assert "| fused kernel / bound (GPU) | 1 | adam | 1.20 | 1.08 | ≤ 1.43 | yes |" in report.targets_markdown(result)
+
+
 def test_a_result_that_measures_no_target_says_nothing_compared():
     only_gd = {"rule": "gd", "size": 10, "bound_ms": 1.0, "median_ms": {"nadam_ref fused": 1.0},
                "min_ms": {"nadam_ref fused": 1.0}}

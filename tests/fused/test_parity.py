@@ -105,7 +105,10 @@ def test_every_variant_is_at_parity_or_refused(xp, case, dtype):
         return
     reference, fused_opt, theta0 = run_pair(xp, rule, variant, dtype)
     assert largest_error(reference, fused_opt, theta0, at_least_theta=dtype == "float32") <= TOLERANCE[dtype]
-    exact = backend.backend_name(xp) == "numpy"  # NumPy runs the state updates in the reference's order
+    # NumPy runs the state updates in the reference's order, bit for bit. CuPy's kernel is compiled by NVRTC, which
+    # contracts m·μ + (1 − μ)·g into one fused multiply-add: m then differs by an ulp of its terms, which is large
+    # relative to an m that cancels near 0, so the state is compared at the scale of the whole array, like θ.
+    exact = backend.backend_name(xp) == "numpy"
     for name in reference.params:
         ref_state, got_state = reference.state[name], fused_opt.state[name]
         assert (got_state["t"], got_state["mu_prod"]) == (ref_state["t"], ref_state["mu_prod"])
@@ -114,7 +117,11 @@ def test_every_variant_is_at_parity_or_refused(xp, case, dtype):
             if exact:
                 np.testing.assert_array_equal(got, ref, err_msg=f"state {key!r} of {name!r}")
             else:
-                np.testing.assert_allclose(got, ref, rtol=TOLERANCE[dtype], atol=0, err_msg=f"{key!r} of {name!r}")
+                scale = max(float(np.abs(ref).max(initial=0.0)), np.finfo(dtype).tiny)
+                worst = float(np.abs(got.astype("float64") - ref.astype("float64")).max(initial=0.0))
+                assert worst <= TOLERANCE[dtype] * scale, \
+                    f"state {key!r} of {name!r}: largest |fused − reference| {worst:.3g} > {TOLERANCE[dtype]:g} × " \
+                    f"max |reference| {scale:.3g}"
 
 
 def test_the_cases_are_the_declarations():
