@@ -291,12 +291,35 @@ def judge(plan: dict, out: str, *, sequential: bool = False) -> dict:
                 "amendment": plan.get("amendment"),
                 "family_size": len(compared), "primary": primary, "exploratory": exploratory,
                 "looks": looks, "sequential": any(look["sequential"] for look in looks),
+                "arms": {arm: arm_facts(plan, out, arm) for arm in plan["arms"]},
                 "judged_by": provenance.provenance()}
     atomic_write_json(os.path.join(out, "plan-verdicts.json"), document, indent=1, ensure_ascii=True)
     atomic_write_text(os.path.join(out, "plan-claims.md"), claims_markdown(document))
     if plan.get("reanalysis") and not plan.get("amendment"):
         reanalyse(plan, out)
     return document
+
+
+def arm_facts(plan: dict, out: str, arm: str) -> dict | None:
+    """What the report says of an arm: its η and where it came from, whether a search left it on the edge of
+    what it tried, the commits that trained its runs, and its finished seeds; None when it was not run."""
+    folder = arm_folder(out, arm, plan)
+    path = os.path.join(folder, "results.json")
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        results = json.load(f)
+    a = plan["arms"][arm]
+    exp = results["experiments"][a["experiment"]]
+    runs = exp["rules"][a["rule"]]["runs"]
+    edge = None
+    if os.path.exists(os.path.join(folder, "tuning.json")):
+        with open(os.path.join(folder, "tuning.json"), encoding="utf-8") as f:
+            edge = f"{a['experiment']}/{a['rule']}" in json.load(f).get("at_edge", [])
+    return {"computes": a.get("computes", ""), "eta": exp["rules"][a["rule"]]["lr"], "eta_from": exp["lr_source"],
+            "at_edge": edge, "folder": folder,
+            "trained_by": sorted({r.get("trained_by", {}).get("git_commit", "?")[:7] for r in runs}),
+            "finished_seeds": sorted(r["seed"] for r in runs if r["status"] == "finished")}
 
 
 def reanalyse(plan: dict, out: str) -> dict:
@@ -407,6 +430,15 @@ def claims_markdown(document: dict) -> str:
               "| comparison | seeds | mean Δ | 95 % interval | p | verdict at 95 % |", "|---|---|---|---|---|---|"]
     for r in document["exploratory"]:
         lines.append(_row(r, adjusted=False))
+    arms = {a: f for a, f in (document.get("arms") or {}).items() if f}
+    if arms:
+        lines += ["", "### The arms: what each computes, its η, what trained it", "",
+                  "| arm | computes | η | chosen by | on the edge of its search? | trained by | finished seeds |",
+                  "|---|---|---|---|---|---|---|"]
+        for arm, f in arms.items():
+            edge = "–" if f["at_edge"] is None else "**yes**" if f["at_edge"] else "no"
+            lines.append(f"| `{arm}` | {f['computes']} | {f['eta']:.3g} | {f['eta_from']} | {edge} | "
+                         f"{', '.join(f['trained_by'])} | {len(f['finished_seeds'])} |")
     gated = [c for r in primary + document["exploratory"] for c in r.get("gate") or []]
     if gated:
         lines += ["", "### The gate: each arm against its shuffled baseline", "",

@@ -108,7 +108,8 @@ def table_markdown(results: dict) -> str:
     lines = [
         f"# Reproduction of Dozat (2016), scale `{results['scale']}`",
         "",
-        f"Seeds: {results['seeds']}; backend: {results['backend']}. Each cell is the test metric after the "
+        (f"{_seeds_phrase(results).capitalize()}; " if _uneven(results) else f"Seeds: {results['seeds']}; ") +
+        f"backend: {results['backend']}. Each cell is the test metric after the "
         "last epoch (mean ± std over seeds when there are several). Lower is better everywhere; the best "
         "of each table is in bold.",
         "",
@@ -310,10 +311,7 @@ def plot_curves(results: dict, path: str) -> None:
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="center right", fontsize=9, frameon=False,
                title="rule\n(dotted: no momentum,\ndashed: classical,\nsolid: Nesterov)", title_fontsize=8.5)
-    seeds = results["seeds"]
-    fig.suptitle(f"Dozat (2016) reproduced at scale '{results['scale']}', "
-                 f"{seeds} seed{'s' if seeds != 1 else ''}" + (" (mean over seeds)" if seeds > 1 else ""),
-                 fontsize=11)
+    fig.suptitle(f"Dozat (2016) reproduced at scale '{results['scale']}', {_seeds_phrase(results)}", fontsize=11)
     fig.tight_layout(rect=(0, 0, 1 - 2.1 / fig.get_figwidth(), 1))
     with atomic_file(path, "wb") as f:
         fig.savefig(f, format="png", dpi=110)
@@ -366,6 +364,27 @@ def plot_sensitivity(details: dict, name: str, path: str, data: str | None = Non
     with atomic_file(path, "wb") as f:
         fig.savefig(f, format="png", dpi=110)
     plt.close(fig)
+
+
+def _seeds_phrase(results: dict) -> str:
+    """"3 seeds (mean over seeds)", or, when rules finished different numbers of runs, how many each did."""
+    seeds, finished = results["seeds"], _finished_counts(results)
+    if _uneven(results):
+        first = results.get("first_seed", 0)
+        return (f"seeds {first}–{first + seeds - 1}, mean over each rule's finished runs "
+                f"({finished[0]}{'–' + str(finished[-1]) if len(finished) > 1 else ''} a rule)")
+    return f"{seeds} seed{'s' if seeds != 1 else ''}" + (" (mean over seeds)" if seeds > 1 else "")
+
+
+def _finished_counts(results: dict) -> list[int]:
+    return sorted({sum(r["status"] == "finished" for r in info["runs"])
+                   for exp in results["experiments"].values() for info in exp["rules"].values()})
+
+
+def _uneven(results: dict) -> bool:
+    """Did some rule finish fewer runs than the seeds asked for?"""
+    counts = _finished_counts(results)
+    return bool(counts) and counts != [results["seeds"]]
 
 
 def _mean_curve(runs, split, key):

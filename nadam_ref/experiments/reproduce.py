@@ -175,6 +175,46 @@ def write_outputs(results: dict, out: str) -> None:
     report.plot_curves(results, os.path.join(out, "curves.png"))
 
 
+def merge_results(documents: list[dict]) -> dict:
+    """One results document from several of the same kind (e.g. one process per run, as
+    ``tools/gpu_session.sh`` makes them): every run of every rule, with each rule's summary recomputed.
+    ValueError when they differ in anything but their rules, seeds and runs (format, scale, settings, backend,
+    or an experiment's config, data or metric), naming what differs, or when a run is in two of them."""
+    if not documents:
+        raise ValueError("nothing to merge: no results documents given")
+    first = documents[0]
+    same = ("format", "scale", "settings", "backend")
+    exp_same = ("config", "dataset", "metric")
+    merged = {**first, "experiments": {}, "rules": [], "wall_s": 0.0}
+    for i, doc in enumerate(documents):
+        for key in same:
+            if doc.get(key) != first.get(key):
+                raise ValueError(f"results {i}: {key} {doc.get(key)!r} differs from the first's {first.get(key)!r}")
+        for name, exp in doc["experiments"].items():
+            into = merged["experiments"].setdefault(name, {**exp, "rules": {}, "learning_rates": {}})
+            for key in exp_same:
+                if exp[key] != into[key]:
+                    raise ValueError(f"results {i}: {name}'s {key} differs from the first's")
+            for rule, info in exp["rules"].items():
+                have = into["rules"].setdefault(rule, {**info, "runs": []})
+                if have["lr"] != info["lr"]:
+                    raise ValueError(f"results {i}: {name}/{rule} has η {info['lr']}, another {have['lr']}")
+                seen = {r["seed"] for r in have["runs"]}
+                twice = sorted(seen & {r["seed"] for r in info["runs"]})
+                if twice:
+                    raise ValueError(f"results {i}: {name}/{rule} seed(s) {twice} are in two documents")
+                have["runs"] = sorted(have["runs"] + info["runs"], key=lambda r: r["seed"])
+                have["summary"] = report.summarize(have["runs"], exp["metric"]["name"])
+                into["learning_rates"][rule] = info["lr"]
+    merged["rules"] = sorted({r for exp in merged["experiments"].values() for r in exp["rules"]},
+                             key=list(PAPER_RULES).index)
+    seeds = sorted({r["seed"] for exp in merged["experiments"].values() for info in exp["rules"].values()
+                    for r in info["runs"]})
+    merged["first_seed"], merged["seeds"] = seeds[0], seeds[-1] - seeds[0] + 1  # a run missing is unfinished
+    merged["wall_s"] = _total_wall(merged)
+    return merged
+
+
 def versions() -> dict:
     import numpy
 

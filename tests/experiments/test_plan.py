@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 
 import pytest
 
-from nadam_ref.experiments import configs, plan, reproduce, verdicts
+from nadam_ref.experiments import configs, plan, reproduce, tasks, verdicts
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -203,3 +204,126 @@ def test_reproduce_runs_the_seeds_from_first_seed(linreg, tmp_path):
     assert [r["seed"] for r in results["experiments"]["linreg"]["rules"]["adam"]["runs"]] == [5, 6]
     with pytest.raises(ValueError, match="first_seed=999"):
         configs.check_request(["linreg"], "smoke", ["adam"], 2, 999)
+
+
+# -- amendments and the baseline gate ---------------------------------------------------------------------------
+
+class _LinregWithBaseline:
+    """linreg, whose evaluation adds a baseline ``loss_shuffled`` = loss + OFFSET (a positive offset: the metric
+    beats its baseline on every seed)."""
+    OFFSET = 1.0
+    METRIC = {"name": "loss", "baseline": "loss_shuffled", "label": "test loss"}
+
+    @staticmethod
+    def load_data(cfg):
+        from tests.experiments.conftest import Linreg
+        return Linreg.load_data(cfg)
+
+    @classmethod
+    def make_task(cls, data, cfg, seed):
+        from tests.experiments.conftest import LinregTask
+        task = LinregTask(data, cfg, seed)
+        evaluate = task.evaluate
+
+        def with_baseline():
+            out = evaluate()
+            return {s: {**m, "loss_shuffled": m["loss"] + cls.OFFSET} for s, m in out.items()}
+
+        task.evaluate = with_baseline
+        return task
+
+
+@pytest.fixture
+def linreg_w(linreg, monkeypatch):
+    from tests.experiments.conftest import LINREG_CONFIG, LINREG_LRS
+    monkeypatch.setitem(configs._CONFIGS, "linreg_w", {scale: dict(LINREG_CONFIG) for scale in configs.SCALES})
+    monkeypatch.setitem(tasks.EXPERIMENTS, "linreg_w", _LinregWithBaseline)
+    monkeypatch.setitem(configs.LR_CENTRES, "linreg_w", dict(LINREG_LRS))
+    return _LinregWithBaseline
+
+
+def _base_with_a_conditional(tmp_path):
+    path = _plan(tmp_path, primary=[
+        {"id": "mu", "better": "linreg/nadam-constant", "worse": "linreg/adam-constant", "question": "μ"},
+        {"id": "w", "better": "linreg_w/nadam", "worse": "linreg_w/adam", "question": "w", "conditional": "linreg_w"}])
+    return path
+
+
+def _amendment(tmp_path, base_path, **change):
+    document = {
+        "format": plan.AMENDMENT_FORMAT, "title": "test amendment",
+        "amends": {"plan": str(base_path), "sha256": hashlib.sha256(base_path.read_bytes()).hexdigest(),
+                   "results": str(tmp_path / "base-out")},
+        "experiments": {"linreg_w": {"metric": "test loss", "split": "test", "key": None,
+                                     "baseline": "loss_shuffled", "condition": "each arm beats loss_shuffled"}},
+        "arms": {f"linreg_w/{rule}": {"experiment": "linreg_w", "rule": rule, "eta": "tune", "settings": {}}
+                 for rule in ("adam", "nadam")},
+        "exploratory": [{"id": "w-again", "better": "linreg_w/adam", "worse": "linreg_w/nadam", "question": "?"}],
+        **change}
+    path = tmp_path / "amendment.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_an_amendment_trains_only_its_arms_and_its_look_only_adds_comparisons(linreg_w, tmp_path):
+    base_path = _base_with_a_conditional(tmp_path)
+    first = plan.run(plan.load(base_path), str(tmp_path / "base-out"), log=lambda *_: None)
+    assert first["family_size"] == 1 and {r["id"]: r["verdict"] for r in first["primary"]}["w"] == plan.NOT_COMPARED
+    amended = plan.load(_amendment(tmp_path, base_path))
+    assert set(amended["judged_from"]) == set(plan.load(base_path)["arms"])
+    logged, out = [], str(tmp_path / "amend-out")
+    document = plan.run(amended, out, log=logged.append)
+    assert sorted(os.listdir(out)) == sorted(["linreg_w", plan.LOOKS_FILE, "plan-claims.md", "plan-verdicts.json"])
+    assert any("not retrained" in line for line in logged)
+    rows = {r["id"]: r for r in document["primary"]}
+    assert document["family_size"] == 2 and rows["w"]["verdict"] != plan.NOT_COMPARED
+    assert rows["mu"]["paired"] == {r["id"]: r for r in first["primary"]}["mu"]["paired"]  # judged as trained
+    assert all(c["passes"] for c in rows["w"]["gate"])
+    looks = document["looks"]
+    assert len(looks) == 2 and not document["sequential"]
+    assert looks[1]["adds_comparisons"] == ["w", "w-again"] and looks[1]["amendment_sha256"]
+    text = open(os.path.join(out, "plan-claims.md")).read()
+    assert "Amended by" in text and "The gate" in text and "Look 2 added: w, w-again." in text
+
+
+def test_an_arm_that_does_not_beat_its_baseline_keeps_its_comparison_out_of_the_family(linreg_w, tmp_path,
+                                                                                        monkeypatch):
+    monkeypatch.setattr(_LinregWithBaseline, "OFFSET", -1.0)
+    base_path = _base_with_a_conditional(tmp_path)
+    plan.run(plan.load(base_path), str(tmp_path / "base-out"), log=lambda *_: None)
+    document = plan.run(plan.load(_amendment(tmp_path, base_path)), str(tmp_path / "amend-out"),
+                        log=lambda *_: None)
+    w = {r["id"]: r for r in document["primary"]}["w"]
+    assert w["verdict"] == plan.NOT_COMPARED and "the gate" in w["reason"] and document["family_size"] == 1
+    assert not any(c["passes"] for c in w["gate"])
+    assert "| **no** |" in open(os.path.join(tmp_path, "amend-out", "plan-claims.md")).read()
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"amends": "wrong digest"}, "the plan changed after the amendment was written"),
+    ({"primary": [{"id": "x", "better": "linreg_w/adam", "worse": "linreg_w/nadam", "question": "?"}]},
+     "cannot add primary"),
+    ({"arms": {"linreg/adam-constant": {"experiment": "linreg", "rule": "adam", "eta": "tune", "settings": {}}}},
+     "cannot redefine them"),
+    ({"experiments": {"linreg": {"metric": "test loss", "split": "valid", "key": None}}}, "have arms in the plan"),
+])
+def test_an_amendment_that_would_change_what_the_plan_fixed_is_refused(linreg_w, tmp_path, change, message):
+    base_path = _base_with_a_conditional(tmp_path)
+    path = _amendment(tmp_path, base_path)
+    document = json.loads(path.read_text())
+    if change.get("amends") == "wrong digest":
+        document["amends"]["sha256"] = "0" * 64
+    else:
+        document.update(change)
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValueError, match=message):
+        plan.load(path)
+
+
+def test_the_committed_amendment_completes_the_plans_conditional_comparisons():
+    amended = plan.load(os.path.join(ROOT, "docs", "reproduction", "plan-amendment-1.json"))
+    base = plan.load(os.path.join(ROOT, "docs", "reproduction", "plan.json"))
+    assert amended["primary"] == base["primary"] and amended["seeds"] == base["seeds"]
+    conditional = {a for c in base["primary"] if c.get("conditional") for a in (c["better"], c["worse"])}
+    assert conditional and conditional <= set(amended["arms"]) and not conditional & set(base["arms"])
+    assert set(amended["judged_from"]) == set(base["arms"])
