@@ -27,7 +27,8 @@ def fake_results(tests: dict[str, dict[str, list[float]]], extra=None) -> dict:
                              "epochs": [] if v is None else [last]})
             rules[rule] = {"lr": 0.1, "runs": runs, "summary": report.summarize(runs, metric[name])}
         experiments[name] = {"metric": {"name": metric[name], "label": metric[name]}, "rules": rules}
-    return {"scale": "class", "seeds": 1, "backend": "numpy", "experiments": experiments}
+    seeds = max((len(v) for per_rule in tests.values() for v in per_rule.values()), default=1)
+    return {"scale": "class", "seeds": seeds, "backend": "numpy", "experiments": experiments}
 
 
 def test_table_bolds_the_best_and_shows_the_paper():
@@ -83,7 +84,7 @@ def test_one_column_curves_keep_their_title_inside_the_figure(tmp_path, monkeypa
     results["experiments"]["lstm"]["dataset"] = {"name": "King James Bible (not Penn Treebank)"}
     report.plot_curves(results, str(tmp_path / "curves.png"))
     assert seen["inside"], seen["title"]
-    assert seen["title"] == "Dozat (2016) reproduced at scale 'class', 1 seed"
+    assert seen["title"] == "Dozat (2016) reproduced at scale 'class', 2 seeds (mean over seeds)"
 
 
 def test_curves_give_nine_rules_nine_styles_y_labels_and_say_the_test_split_is_held_out(tmp_path, monkeypatch):
