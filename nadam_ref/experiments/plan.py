@@ -79,6 +79,11 @@ def _check_arms_and_comparisons(plan: dict, path) -> None:
         if arm.get("eta") not in ("tune", "committed"):
             raise ValueError(f"{path}: arm {name!r} has eta {arm.get('eta')!r}; expected 'tune' or 'committed'")
         configs.check_settings(arm.get("settings", {}))
+        wider = arm.get("max_extensions")
+        if wider is not None and (arm["eta"] != "tune" or isinstance(wider, bool) or not isinstance(wider, int)
+                                  or wider < 0):
+            raise ValueError(f"{path}: arm {name!r} has max_extensions {wider!r}; expected a whole number >= 0, "
+                             "on an arm whose eta is 'tune'")
     ids = [c["id"] for c in plan["primary"] + plan["exploratory"]]
     if len(set(ids)) != len(ids):
         raise ValueError(f"{path}: comparison ids repeat: {sorted(i for i in set(ids) if ids.count(i) > 1)}")
@@ -93,9 +98,10 @@ def _amended(amendment: dict, path, sha256: str) -> dict:
     would change what the plan fixed."""
     named = amendment.get("amends", {})
     plan = load(_from_root(path, named.get("plan", "")))
-    if plan["sha256"] != named.get("sha256"):
+    own = (plan.get("amendment") or {}).get("sha256") or plan["sha256"]  # an amendment may amend an amendment
+    if own != named.get("sha256"):
         raise ValueError(f"{path}: amends {named.get('plan')!r} with SHA-256 {named.get('sha256')!r}, but that "
-                         f"file is now {plan['sha256']!r}: the plan changed after the amendment was written")
+                         f"file is now {own!r}: the plan changed after the amendment was written")
     if amendment.get("primary"):
         raise ValueError(f"{path}: an amendment cannot add primary comparisons; the plan fixed its family")
     redefined = sorted(set(amendment.get("arms", {})) & set(plan["arms"]))
@@ -105,14 +111,16 @@ def _amended(amendment: dict, path, sha256: str) -> dict:
     touched = sorted(set(amendment.get("experiments", {})) & used)
     if touched:
         raise ValueError(f"{path}: experiment(s) {touched} have arms in the plan; an amendment cannot redefine them")
+    this = {"title": amendment.get("title", ""), "path": str(path), "sha256": sha256,
+            "results_of_the_plan": named.get("results")}
+    earlier = plan.get("judged_from", {})
     merged = {**plan,
               "experiments": {**plan["experiments"], **amendment.get("experiments", {})},
               "arms": {**plan["arms"], **amendment.get("arms", {})},
               "exploratory": plan["exploratory"] + amendment.get("exploratory", []),
-              "amendment": {"title": amendment.get("title", ""), "path": str(path), "sha256": sha256,
-                            "results_of_the_plan": named.get("results")},
-              "judged_from": {arm: _from_root(path, named["results"]) for arm in plan["arms"]}
-              if named.get("results") else {}}
+              "amendment": this, "amendments": plan.get("amendments", []) + [this],
+              "judged_from": {**{arm: _from_root(path, named["results"]) for arm in plan["arms"] if arm not in earlier},
+                              **earlier} if named.get("results") else dict(earlier)}
     _check_arms_and_comparisons(merged, path)
     return merged
 
@@ -179,7 +187,8 @@ def _tune_or_read(plan, arm, out, pool, log) -> dict:
     name, rule = a["experiment"], a["rule"]
     folder = arm_folder(out, arm)
     if a["eta"] == "tune":
-        chosen, details = tuning.tune_learning_rates(common, [rule], pool, False, log)
+        chosen, details = tuning.tune_learning_rates(common, [rule], pool, False, log,
+                                                     max_extensions=a.get("max_extensions"))
         atomic_write_json(os.path.join(folder, "tuning.json"),
                           tuning.learning_rates_document({name: details}, plan["scale"]), indent=1,
                           ensure_ascii=True)
@@ -288,7 +297,7 @@ def judge(plan: dict, out: str, *, sequential: bool = False) -> dict:
     os.makedirs(out, exist_ok=True)
     looks = _record_look(plan, out, primary + exploratory, sequential)
     document = {"plan": {k: plan[k] for k in ("title", "sha256", "path", "alpha", "correction", "seeds")},
-                "amendment": plan.get("amendment"),
+                "amendment": plan.get("amendment"), "amendments": plan.get("amendments", []),
                 "family_size": len(compared), "primary": primary, "exploratory": exploratory,
                 "looks": looks, "sequential": any(look["sequential"] for look in looks),
                 "arms": {arm: arm_facts(plan, out, arm) for arm in plan["arms"]},
@@ -415,10 +424,10 @@ def claims_markdown(document: dict) -> str:
              "Holm rejects), the Bonferroni interval at 1 − α/m has simultaneous coverage; the unadjusted 95 % "
              "interval and p are beside them. **Exploratory** comparisons are unadjusted and decide nothing. "
              "Differences are better arm − worse arm (lower is better).", ""]
-    if document.get("amendment"):
-        a = document["amendment"]
-        lines += [f"Amended by `{a['path']}` (SHA-256 `{a['sha256'][:12]}…`): {a['title']}. The plan's own arms "
-                  f"are judged from `{a['results_of_the_plan']}` as they were trained there.", ""]
+    for a in document.get("amendments") or ([document["amendment"]] if document.get("amendment") else []):
+        lines += [f"Amended by `{a['path']}` (SHA-256 `{a['sha256'][:12]}…`): {a['title']}. The arms it did not "
+                  f"define are judged from `{a['results_of_the_plan']}` and the folders before it, as they were "
+                  "trained there.", ""]
     if m == 0:
         lines += ["**Primary family: nothing compared** (no comparison had 3 paired seeds); no verdict.", ""]
     lines += ["### Primary", "",

@@ -20,9 +20,11 @@ from . import configs, parallel, provenance, tasks
 QUARTER_DECADE = 10**0.25
 
 
-def tune_learning_rates(common: dict, rules, pool=None, progress=True, log=print, around: dict | None = None):
+def tune_learning_rates(common: dict, rules, pool=None, progress=True, log=print, around: dict | None = None,
+                        max_extensions: int | None = None):
     """Choose η per rule for the experiment ``common`` describes (see :func:`parallel.spec`); returns
-    ``(chosen, details)``.
+    ``(chosen, details)``. ``max_extensions``: how many steps beyond an edge the walk may take (default
+    :data:`configs.MAX_TUNE_EXTENSIONS`).
 
     ``around`` (rule → η, e.g. the committed choice) replaces the wide search by the fine one only: η × 10^{−¼, 0,
     ¼}, walking on by quarter decades while the best is on an edge."""
@@ -53,7 +55,8 @@ def tune_learning_rates(common: dict, rules, pool=None, progress=True, log=print
         return min(tried[rule].values(), key=lambda c: (c["valid"], c["lr"]))["lr"]
 
     score({rule: [centres[rule] * f for f in factors] for rule in rules})
-    for _ in range(configs.MAX_TUNE_EXTENSIONS):
+    extensions = configs.MAX_TUNE_EXTENSIONS if max_extensions is None else max_extensions
+    for _ in range(extensions):
         edges = {}
         for rule in rules:
             if len(tried[rule]) > 1 and best(rule) == min(tried[rule]):
@@ -67,7 +70,7 @@ def tune_learning_rates(common: dict, rules, pool=None, progress=True, log=print
         score({rule: [best(rule) / QUARTER_DECADE, best(rule) * QUARTER_DECADE] for rule in rules})
     details = {"epochs": spec["epochs"], "factors": factors, "refine": bool(spec.get("refine")),
                "around": "the committed η (learning_rates.json)" if around is not None else "LR_CENTRES",
-               "seed": configs.TUNE_SEED, "metric": f"valid {metric}", "rules": {}}
+               "seed": configs.TUNE_SEED, "metric": f"valid {metric}", "max_extensions": extensions, "rules": {}}
     chosen = {}
     for rule in rules:
         chosen[rule] = best(rule)
