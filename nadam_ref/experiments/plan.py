@@ -157,9 +157,9 @@ def run(plan: dict, out: str, *, jobs: int = 1, progress: bool = False, log=prin
     _check_not_looked(plan, out, sequential)
     order = _order(plan)
     if plan.get("judged_from"):
-        log(f"plan: {len(plan['judged_from'])} arms of {plan['path']} are judged from "
-            f"{plan['amendment']['results_of_the_plan']} as they were trained there (not retrained); "
-            f"the amendment trains {len(order)}: {', '.join(order)}")
+        log(f"plan: {len(plan['judged_from'])} arms of {plan['path']} and its earlier amendments are judged "
+            f"from {', '.join(sorted(set(plan['judged_from'].values())))}, as they were trained there (not "
+            f"retrained); the amendment trains {len(order)}: {', '.join(order)}")
     primary_arms = {a for c in plan["primary"] for a in (c["better"], c["worse"]) if a in plan["arms"]}
     with parallel.executor(jobs) as pool:
         for group in ([a for a in order if a in primary_arms], [a for a in order if a not in primary_arms]):

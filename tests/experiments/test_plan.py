@@ -327,3 +327,32 @@ def test_the_committed_amendment_completes_the_plans_conditional_comparisons():
     conditional = {a for c in base["primary"] if c.get("conditional") for a in (c["better"], c["worse"])}
     assert conditional and conditional <= set(amended["arms"]) and not conditional & set(base["arms"])
     assert set(amended["judged_from"]) == set(base["arms"])
+
+
+def test_an_amendment_of_an_amendment_keeps_each_arm_where_it_was_trained_and_may_widen_a_search(linreg_w,
+                                                                                                 tmp_path):
+    base_path = _base_with_a_conditional(tmp_path)
+    plan.run(plan.load(base_path), str(tmp_path / "base-out"), log=lambda *_: None)
+    first = _amendment(tmp_path, base_path)
+    plan.run(plan.load(first), str(tmp_path / "first-out"), log=lambda *_: None)
+    wider = {"experiment": "linreg_w", "rule": "adam", "eta": "tune", "settings": {}, "max_extensions": 5}
+    second = {"format": plan.AMENDMENT_FORMAT, "title": "second",
+              "amends": {"plan": str(first), "sha256": hashlib.sha256(first.read_bytes()).hexdigest(),
+                         "results": str(tmp_path / "first-out")},
+              "arms": {"linreg_w/adam-wide": wider},
+              "exploratory": [{"id": "wide", "better": "linreg_w/nadam", "worse": "linreg_w/adam-wide",
+                               "question": "?", "conditional": "linreg_w"}]}
+    path = tmp_path / "second.json"
+    path.write_text(json.dumps(second))
+    chained = plan.load(path)
+    assert chained["judged_from"]["linreg/adam-constant"] == str(tmp_path / "base-out")
+    assert chained["judged_from"]["linreg_w/adam"] == str(tmp_path / "first-out")
+    assert [a["title"] for a in chained["amendments"]] == ["test amendment", "second"]
+    document = plan.run(chained, str(tmp_path / "second-out"), log=lambda *_: None)
+    assert len(document["looks"]) == 3 and document["looks"][2]["adds_comparisons"] == ["wide"]
+    tuned = json.loads((tmp_path / "second-out" / "linreg_w" / "adam-wide" / "tuning.json").read_text())
+    assert tuned["search"]["linreg_w"]["max_extensions"] == 5
+    assert document["arms"]["linreg_w/adam-wide"]["at_edge"] in (True, False)
+    with pytest.raises(ValueError, match="max_extensions"):
+        path.write_text(json.dumps({**second, "arms": {"linreg_w/adam-wide": {**wider, "max_extensions": -1}}}))
+        plan.load(path)

@@ -288,6 +288,19 @@ def test_tune_walks_past_an_edge(linreg, tmp_path):
     assert document["at_edge"] == ["linreg/adam"]  # still the largest tried when the walk stopped
 
 
+def test_a_wider_search_walks_on_past_the_default_limit(linreg, tmp_path):
+    from nadam_ref.experiments import tuning
+
+    configs.LR_CENTRES["linreg"]["adam"] = 1e-5
+    common = {"name": "linreg", "scale": "smoke", "cfg": configs.get("linreg", "smoke"), "out": str(tmp_path),
+              "settings": {}}
+    _, narrow = tuning.tune_learning_rates(common, ["adam"], None, False, lambda *_: None)
+    _, wide = tuning.tune_learning_rates(common, ["adam"], None, False, lambda *_: None, max_extensions=4)
+    steps = [len(d["rules"]["adam"]["candidates"]) for d in (narrow, wide)]
+    assert steps == [2 + configs.MAX_TUNE_EXTENSIONS, 2 + 4] and wide["max_extensions"] == 4
+    assert wide["rules"]["adam"]["chosen"] > narrow["rules"]["adam"]["chosen"]
+
+
 def test_clip_by_global_norm():
     grads = {"a": numpy.array([3.0, 0.0]), "b": numpy.array([4.0])}
     clipped = runner.clip_by_global_norm(grads, 1.0)
