@@ -3,7 +3,9 @@
 ``docs/reproduction/plan.json`` is one. It names
 
 * ``arms`` — one (experiment, rule, settings) each, with how its η is chosen (``"tune"``: its own ``--tune``
-  search on the tuning seed; ``"committed"``: ``learning_rates.json``) and what it computes;
+  search on the tuning seed, ``max_extensions`` steps past an edge at most; ``"committed"``:
+  ``learning_rates.json``), what it computes, and optionally ``model_settings`` that override the model's
+  configuration (word2vec's ``dropout``, say);
 * ``primary`` — the comparisons "better arm beats worse arm" that decide: Holm–Bonferroni over them;
 * ``exploratory`` — comparisons reported with their unadjusted intervals, and labelled so;
 * ``seeds`` (``first``, ``count``), ``alpha`` and the ``correction`` (``"holm"``).
@@ -32,7 +34,7 @@ import hashlib
 import json
 import os
 
-from .. import backend
+from .. import backend, models
 from .._io import atomic_write_json, atomic_write_text
 from . import claims, configs, datasets, parallel, provenance, report, tasks, tuning, verdicts
 from .claims import seed_values
@@ -79,6 +81,12 @@ def _check_arms_and_comparisons(plan: dict, path) -> None:
         if arm.get("eta") not in ("tune", "committed"):
             raise ValueError(f"{path}: arm {name!r} has eta {arm.get('eta')!r}; expected 'tune' or 'committed'")
         configs.check_settings(arm.get("settings", {}))
+        model = arm.get("model_settings", {})
+        known = models.MODELS[_MODEL_OF[arm["experiment"]]].CONFIGS["class"] if arm["experiment"] in _MODEL_OF else {}
+        unknown = sorted(set(model) - set(known))
+        if not isinstance(model, dict) or unknown:
+            raise ValueError(f"{path}: arm {name!r} has model_settings {model!r}; expected a dict of some of "
+                             f"{sorted(known)}")
         wider = arm.get("max_extensions")
         if wider is not None and (arm["eta"] != "tune" or isinstance(wider, bool) or not isinstance(wider, int)
                                   or wider < 0):
@@ -174,9 +182,15 @@ def run(plan: dict, out: str, *, jobs: int = 1, progress: bool = False, log=prin
     return judge(plan, out, sequential=sequential) if judge_after else {}
 
 
+#: The model each experiment trains (an arm's ``model_settings`` override that model's configuration).
+_MODEL_OF = {"mnist": "cnn", "lstm": "lstm_lm", "word2vec": "word2vec"}
+
+
 def _common(plan, arm, out) -> dict:
     a = plan["arms"][arm]
     cfg = {**configs.get(a["experiment"], plan["scale"]), "impl": "reference", "layers": "fast"}
+    if a.get("model_settings"):
+        cfg["model_settings"] = {**cfg.get("model_settings", {}), **a["model_settings"]}
     return {"name": a["experiment"], "scale": plan["scale"], "cfg": cfg, "out": arm_folder(out, arm),
             "settings": configs.check_settings(a.get("settings", {}))}
 
@@ -302,6 +316,7 @@ def judge(plan: dict, out: str, *, sequential: bool = False) -> dict:
                 "looks": looks, "sequential": any(look["sequential"] for look in looks),
                 "arms": {arm: arm_facts(plan, out, arm) for arm in plan["arms"]},
                 "judged_by": provenance.provenance()}
+    document["arms_at_edge"] = sorted(a for a, f in document["arms"].items() if f and f["at_edge"])
     atomic_write_json(os.path.join(out, "plan-verdicts.json"), document, indent=1, ensure_ascii=True)
     atomic_write_text(os.path.join(out, "plan-claims.md"), claims_markdown(document))
     if plan.get("reanalysis") and not plan.get("amendment"):

@@ -356,3 +356,26 @@ def test_an_amendment_of_an_amendment_keeps_each_arm_where_it_was_trained_and_ma
     with pytest.raises(ValueError, match="max_extensions"):
         path.write_text(json.dumps({**second, "arms": {"linreg_w/adam-wide": {**wider, "max_extensions": -1}}}))
         plan.load(path)
+
+
+@pytest.mark.parametrize("arm,message", [
+    ({"experiment": "word2vec", "rule": "nadam", "eta": "tune", "model_settings": {"dropuot": 0.0}}, "dropout"),
+    ({"experiment": "linreg", "rule": "nadam", "eta": "tune", "model_settings": {"dropout": 0.0}}, "model_settings"),
+])
+def test_an_arm_may_override_only_settings_its_model_has(linreg, tmp_path, arm, message):
+    path = _plan(tmp_path)
+    document = json.loads(path.read_text())
+    document["experiments"]["word2vec"] = {"metric": "test context_error", "split": "test", "key": None}
+    document["arms"]["x/arm"] = arm
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValueError, match=message):
+        plan.load(path)
+
+
+def test_an_arm_with_model_settings_trains_that_model():
+    amended = plan.load(os.path.join(ROOT, "docs", "reproduction", "plan-amendment-3.json"))
+    cfg = plan._common(amended, "word2vec/nadam-mu-nodrop", "unused")["cfg"]
+    assert cfg["model_settings"] == {"dropout": 0.0}
+    from nadam_ref.experiments import tasks as experiment_tasks
+    model = experiment_tasks._build("word2vec", {**cfg, "model": "tiny"}, 0, vocab=13, counts=None)
+    assert model.config["dropout"] == 0.0
