@@ -13,6 +13,7 @@ import os
 import re
 import sys
 
+from .backend import BackendError
 from .commands import CLIError
 
 # name -> (module, one-line help). Modules are imported only when their command runs.
@@ -60,7 +61,7 @@ def main(argv=None) -> int:
     module = importlib.import_module(args._module)
     try:
         return int(module.run(args) or 0)
-    except CLIError as e:
+    except (CLIError, BackendError) as e:  # BackendError: NADAM_REF_BACKEND names a backend this machine lacks
         print(f"nadam-ref {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

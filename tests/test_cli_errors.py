@@ -15,6 +15,7 @@ import sys
 import numpy
 import pytest
 
+from nadam_ref import backend
 from nadam_ref.cli import main
 from nadam_ref.data import write_idx
 
@@ -177,6 +178,17 @@ def test_the_installed_command_prints_one_line_too(tmp_path):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert f"{data / 'ptb' / 'ptb.train.txt'}: byte 0xe9 at offset 7 is not UTF-8" in result.stderr
+
+
+@pytest.mark.skipif(backend.cupy_module() is not None and backend.cupy_module().cuda.is_available(),
+                    reason="a GPU is present here, so asking for CuPy is not an error")
+def test_asking_for_a_gpu_that_is_not_there_is_one_line(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "nadam_ref", "reproduce", "--experiment", "lstm", "--scale",
+                             "smoke", "--out", str(tmp_path / "out"), "--quiet"], capture_output=True, text=True,
+                            env={**os.environ, "NADAM_REF_BACKEND": "cupy"})
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "backend 'cupy' was asked for" in result.stderr and "NADAM_REF_BACKEND=numpy" in result.stderr
 
 
 def test_a_negative_number_in_exponent_form_is_a_value(capsys):

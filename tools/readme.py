@@ -37,8 +37,9 @@ MEANINGS = {
     "bias_correction": ("", "divide n by 1 − νᵗ, as the paper's experiments did (Algorithm 5 does not print it)"),
     "eps_root": ("", "optax's second constant under the root, √(n̂ + ε_root) (0: the paper)"),
     "n0": ("n₀", "AdaGrad's starting accumulator (0.1 by default in optax and keras, 0 in torch)"),
-    "m_decay": ("", 'what m decays with: `"scheduled"`, μ_t (Adam\'s box, with 1 − ∏ μ_i as its correction); '
-                    '`"constant"`, μ (Algorithm 8 as printed, corrected by 1 − μᵗ)'),
+    "m_decay": ("", 'what m decays with: `"scheduled"`, μ_t (Section 4\'s schedule put into Adam\'s m, with '
+                    '1 − ∏ μ_i as its correction); `"constant"`, μ (Algorithms 6 and 8 as printed, corrected by '
+                    '1 − μᵗ)'),
     "m_hat_correction": ("", 'Nadam\'s m̂ divided by 1 − ∏_{i≤t+1} μ_i (`"next"`, the box) or by '
                              '1 − ∏_{i≤t} μ_i (`"current"`: TF1, timm\'s NAdamW)'),
     "max_n": ("", 'AMSGrad (Reddi et al. 2018): `"none"`, the box; `"n"`, the running max of n divided by 1 − νᵗ '

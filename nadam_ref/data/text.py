@@ -134,6 +134,9 @@ def load_corpus(name: str = "tinyshakespeare", directory=None, vocab_size: int |
         if not tokens:
             raise EmptyCorpusError(f"corpus {name!r} in {folder}: the {split} split holds no words")
     vocab = build_vocab(parts[0], vocab_size or default_size)
+    if UNK not in vocab.index and not set(parts[1]).union(parts[2]) <= set(vocab.index):
+        # every training word fits: add <unk> (count 0, last) for the held-out words training never saw
+        vocab = Vocab(vocab.words + (UNK,), numpy.append(vocab.counts, 0))
     return Corpus(name, *(vocab.encode(p) for p in parts), vocab)
 
 

@@ -48,7 +48,8 @@ def spec(name: str) -> RuleSpec:
 def variants(name: str) -> list[dict]:
     """Hyper-parameter dicts covering every option value of rule ``name`` (all their combinations) and every numeric
     variant: what the fused parity tests, the cross-check's search for a closest variant and ``nadam-ref rules``
-    enumerate. The first is the box as printed."""
+    enumerate. The first is the rule's default (the box as printed, except Adam's and AdaMax's m, which decays with
+    the schedule's μ_t by default; see ``m_decay``)."""
     return spec_variants(spec(name))
 
 

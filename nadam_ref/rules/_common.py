@@ -29,7 +29,8 @@ from ..backend import array_module
 #: ε̂ form (keras); ``"max"`` puts ε inside AdaMax's max (torch, optax). Each rule's ``SPEC.options`` says which it
 #: accepts.
 EPS_PLACEMENTS = ("inside", "outside", "hat", "max")
-#: What m decays with: the schedule's μ_t (Adam's box) or the constant μ (Algorithm 8 as printed).
+#: What m decays with: the schedule's μ_t (Adam's and AdaMax's default: Section 4's schedule put into m) or the
+#: constant μ (Algorithms 6 and 8 as printed; Nadam's and NadaMax's default).
 M_DECAYS = ("scheduled", "constant")
 #: Nadam's m̂: divided by 1 − ∏_{i≤t+1} μ_i (``"next"``, the box) or by 1 − ∏_{i≤t} μ_i (``"current"``: TF1's
 #: ApplyAdam(use_nesterov=True), timm's NAdamW, pytorch-optimizer's AdamP(nesterov=True)).
@@ -205,8 +206,10 @@ def m_decay(s: MomentumSchedule, hp: HParams) -> MDecay:
     :math:`m_t = \beta_t m_{t-1} + (1-\beta_t)\bar g` gives :math:`m_t = (1 - \prod_{i\le t}\beta_i)\,\bar g`, so
     :math:`m_t / (1 - \prod_{i\le t}\beta_i)` is unbiased. Hence
 
-    * ``"scheduled"``: :math:`\beta_t = \mu_t`, corrected by :math:`1 - \prod_{i\le t}\mu_i` (Adam's box);
-    * ``"constant"``: :math:`\beta_t = \mu`, corrected by :math:`1 - \mu^t` (Kingma & Ba's :math:`\hat m`).
+    * ``"scheduled"``: :math:`\beta_t = \mu_t`, corrected by :math:`1 - \prod_{i\le t}\mu_i` (Section 4's schedule
+      put into Adam's m: this package's default for Adam and AdaMax);
+    * ``"constant"``: :math:`\beta_t = \mu`, corrected by :math:`1 - \mu^t` (Algorithm 6 as printed, Kingma & Ba's
+      :math:`\hat m`; Nadam's and NadaMax's default, as Algorithm 8 prints their m).
 
     Under ``schedule="constant"`` the two are the same numbers.
     """

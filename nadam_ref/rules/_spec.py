@@ -30,7 +30,8 @@ class RuleSpec:
     """What one rule is.
 
     ``hparams``: the hyper-parameters it reads (any other is an error). ``options``: each discrete option and its
-    allowed values, the default (the box as printed) first. ``numeric_variants``: a non-default test value for each
+    allowed values, the default first (the box as printed, except ``m_decay`` of Adam and AdaMax, whose default
+    puts the schedule's μ_t into m where Algorithm 6 prints μ). ``numeric_variants``: a non-default test value for each
     numeric option that exists to express a library (its default reproduces the paper). ``golden``: the options and
     numeric variants the committed golden vectors vary (the others stay at their defaults there).
     ``searched_later``: options that change the algorithm rather than read its box another way (AMSGrad's
@@ -61,7 +62,7 @@ class RuleSpec:
                                      "which the rule does not declare")
 
     def defaults(self) -> dict:
-        """The default of every discrete option (the box as printed)."""
+        """The default of every discrete option (see the class docstring for the one that is not as printed)."""
         return {name: values[0] for name, values in self.options.items()}
 
 

@@ -19,7 +19,9 @@ The box prints a constant :math:`\mu` and :math:`1-\mu^t`; under a schedule the 
 :math:`\theta_t \leftarrow \theta_{t-1} - \eta\frac{\sqrt{1-\nu^t}}{1-\mu^t}\frac{m_t}{\sqrt{n_t} + \hat\varepsilon}`
 with :math:`\hat\varepsilon = \varepsilon`: the same as ``"outside"`` with :math:`\varepsilon` replaced by
 :math:`\varepsilon / \sqrt{1-\nu^t}`, which is how it is written below.
-``m_decay`` says what :math:`m` decays with. The box (``"scheduled"``, the default) uses :math:`\mu_t`; under a
+``m_decay`` says what :math:`m` decays with. The default (``"scheduled"``) puts Section 4's schedule
+:math:`\mu_t` into :math:`m`, as written above; Algorithm 6 itself prints the constant :math:`\mu`, which is
+``m_decay="constant"``. Under a
 constant gradient :math:`\bar g`, induction on :math:`m_t = \mu_t m_{t-1} + (1-\mu_t)\bar g` from :math:`m_0 = 0`
 gives :math:`m_t = (1 - \prod_{i\le t}\mu_i)\,\bar g`, so the box's :math:`\hat m_t` is unbiased.
 ``m_decay="constant"`` is Kingma & Ba's :math:`m_t \leftarrow \mu\, m_{t-1} + (1-\mu)\, g_t`; the same induction

@@ -116,3 +116,14 @@ def test_text8_format_folder(tmp_path):
     corpus = data.load_corpus("text8", tmp_path, vocab_size=5)
     assert len(corpus.vocab) == 5 and "<eos>" not in corpus.vocab.index
     assert len(corpus.train) + len(corpus.valid) + len(corpus.test) == 7 * 50
+
+
+def test_a_vocabulary_that_holds_every_training_word_still_encodes_unseen_held_out_words(tmp_path):
+    # split 90 / 5 / 5 % by position: the last lines hold words the training part never saw
+    (tmp_path / "corpus.txt").write_text("a b a b\n" * 40 + "c d\n" * 3)
+    corpus = data.load_corpus("text", tmp_path / "corpus.txt", vocab_size=100)
+    unk = corpus.vocab.index["<unk>"]
+    assert corpus.vocab.words[-1] == "<unk>" and corpus.vocab.counts[-1] == 0
+    assert unk in corpus.test and unk not in corpus.train
+    seen = data.load_corpus("text", tmp_path / "corpus.txt", vocab_size=2)  # folded by size: <unk> counts words
+    assert seen.vocab.counts[seen.vocab.index["<unk>"]] > 0
