@@ -57,3 +57,5 @@ def test_a_placeholder_is_filled_from_its_file_and_follows_it(tmp_path):
     assert "Δ = +2.5 for" in report_numbers.render(template, str(tmp_path))
     with pytest.raises(KeyError):
         report_numbers.render("{{ r.json :: missing }}", str(tmp_path))
+    (tmp_path / "t.md").write_text("# title\n## a section\n### a part\n")
+    assert report_numbers.render("{{ include t.md }}", str(tmp_path)).endswith("#### a section\n### a part")

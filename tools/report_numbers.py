@@ -9,7 +9,7 @@ that names its file:
   ``runs[0].seed``, ``holm.interval[1]``;
   ``len(...)`` counts a list or dict;
 * ``{{ include FILE }}`` — the text of ``FILE`` (a markdown table a tool wrote), its first ``# `` title line
-  dropped.
+  dropped and its ``## `` headings made ``#### `` (below the report's own sections).
 
 A **typed result** is what the template may not hold outside placeholders, code (fenced blocks and inline
 spans), HTML comments and link targets: a decimal number (``0.1017``, ``.0172``, ``2.08``), a percentage
@@ -71,6 +71,8 @@ def _value(expression: str, root: str, cache: dict) -> str:
             lines = f.read().splitlines()
         if lines and lines[0].startswith("# "):
             lines = lines[1:]
+        # the file's own sections become paragraphs' headings here, below the report's ## and ###
+        lines = ["#### " + line[3:] if line.startswith("## ") else line for line in lines]
         return "\n".join(lines).strip("\n")
     parts = [p.strip() for p in expression.split("::")]
     if len(parts) not in (2, 3):
