@@ -88,6 +88,8 @@ def _value(expression: str, root: str, cache: dict) -> str:
         raise KeyError(f"{name}: {e}") from None
     if value is None:
         return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     return format(value, spec if isinstance(value, (int, float)) or len(parts) == 3 else "")
 
 
