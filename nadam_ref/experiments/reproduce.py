@@ -132,13 +132,11 @@ def reproduce(
             for s, record in zip(specs, parallel.run_all(pool, specs, progress, after_epoch), strict=True):
                 records[s["rule"], s["seed"]] = record
                 log(_describe(name, record))
-            for rule in rules:
-                runs = [records[rule, seed] for seed in seed_list]
-                exp["rules"][rule] = {
-                    "lr": chosen[rule],
-                    "runs": runs,
-                    "summary": report.summarize(runs, exp["metric"]["name"]),
-                }
+                # after every run, what has finished so far: an interrupted reproduction leaves a valid file
+                for rule in rules:
+                    runs = [records[rule, seed] for seed in seed_list if (rule, seed) in records]
+                    exp["rules"][rule] = {"lr": chosen[rule], "runs": runs,
+                                          "summary": report.summarize(runs, exp["metric"]["name"])}
                 results["wall_s"] = _total_wall(results)
                 _write_json(os.path.join(out, "results.json"), results)
     write_outputs(results, out)

@@ -80,6 +80,22 @@ def test_interrupted_run_resumes_to_identical_results(linreg, tmp_path, stop_aft
     assert without_wall_times(read_results(resumed)) == without_wall_times(read_results(straight))
 
 
+def test_an_interrupted_reproduction_leaves_results_of_every_finished_run(linreg, tmp_path):
+    calls = []
+
+    def interrupt(epoch):  # the smoke linreg runs have 3 epochs: the 4th call is the second run's first epoch
+        calls.append(epoch)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        reproduce.reproduce(["linreg"], "smoke", rules=["gd", "nadam"], out=str(tmp_path), after_epoch=interrupt,
+                            **QUIET)
+    rules = read_results(str(tmp_path))["experiments"]["linreg"]["rules"]
+    assert [(r["seed"], r["status"]) for r in rules["gd"]["runs"]] == [(0, "finished")]
+    assert rules["nadam"]["runs"] == [] and rules["gd"]["summary"]["finished"] == 1
+
+
 def test_interrupted_mid_epoch_counts_nothing_twice(linreg, tmp_path, monkeypatch):
     """A crash inside an epoch (after some steps) loses only that epoch, which is redone from its start."""
     straight = str(tmp_path / "straight")
