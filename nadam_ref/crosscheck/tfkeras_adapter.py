@@ -16,6 +16,7 @@ they agree to 0.0 (measured), without it they part by ≈1e-8 (keras schedule) a
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.util
 import os
@@ -35,8 +36,30 @@ def load():
         # Importing Paddle after TensorFlow kills the process (segmentation fault; paddlepaddle 3.3.1 and
         # tensorflow 2.21 on Linux x86-64); the other order works. So Paddle goes first whenever it is installed.
         paddle_adapter.load()
-    import_module("tensorflow", EXTRA)
-    return import_module("tf_keras", EXTRA)
+    with _native_start_up_log_silenced():
+        tf = import_module("tensorflow", EXTRA)
+        tf.config.list_physical_devices()  # where TensorFlow first looks for CUDA (and logs a failed cuInit)
+        return import_module("tf_keras", EXTRA)
+
+
+@contextlib.contextmanager
+def _native_start_up_log_silenced():
+    """TensorFlow's C++ start-up lines (oneDNN, "Could not find cuda drivers", a failed cuInit without a GPU) are
+    written to file descriptor 2 before any setting of TensorFlow's can stop them; they go to /dev/null while
+    TensorFlow is imported and first looks for devices. Python's own errors are unaffected (``sys.stderr`` is
+    flushed first and the descriptor restored before any exception propagates)."""
+    if "tensorflow" in sys.modules:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _floatx(tf_keras, dtype):
