@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import numpy
 import pytest
 
@@ -138,3 +141,13 @@ def test_problems_have_the_stated_gradients():
                                   [-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
     with pytest.raises(ValueError, match="unknown problem 'sphere'"):
         problems.get("sphere")
+
+
+def test_tensorflows_native_start_up_log_stays_out_of_stderr():
+    pytest.importorskip("tf_keras", reason="tf-keras is in the peers extra")
+    code = ("from nadam_ref.crosscheck import tfkeras_adapter as a; tf_keras = a.load(); import tensorflow as tf; "
+            "print(float(tf.Variable([2.0]).numpy()[0]))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and result.stdout.strip() == "2.0", result.stderr
+    assert "oneDNN" not in result.stderr and "cuInit" not in result.stderr and "absl" not in result.stderr, \
+        result.stderr
