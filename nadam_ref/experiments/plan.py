@@ -336,10 +336,13 @@ def arm_facts(plan: dict, out: str, arm: str) -> dict | None:
     a = plan["arms"][arm]
     exp = results["experiments"][a["experiment"]]
     runs = exp["rules"][a["rule"]]["runs"]
-    edge = None
+    searched = None  # the search behind the η: the arm's own, or the committed one (learning_rates.json)
     if os.path.exists(os.path.join(folder, "tuning.json")):
         with open(os.path.join(folder, "tuning.json"), encoding="utf-8") as f:
-            edge = f"{a['experiment']}/{a['rule']}" in json.load(f).get("at_edge", [])
+            searched = json.load(f)
+    elif a["eta"] == "committed":
+        searched = configs._committed()
+    edge = None if searched is None else f"{a['experiment']}/{a['rule']}" in searched.get("at_edge", [])
     return {"computes": a.get("computes", ""), "eta": exp["rules"][a["rule"]]["lr"], "eta_from": exp["lr_source"],
             "at_edge": edge, "folder": folder,
             "trained_by": sorted({r.get("trained_by", {}).get("git_commit", "?")[:7] for r in runs}),
