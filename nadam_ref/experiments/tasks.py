@@ -2,6 +2,7 @@
 
 An *experiment* (an entry of :data:`EXPERIMENTS`) has
 
+* ``MODEL`` — the name (in :data:`nadam_ref.models.MODELS`) of the model it trains;
 * ``METRIC`` — ``{"name", "label"}`` of the metric its table reports (the paper's "test loss" or "test perp"),
   and for word2vec ``"baseline"``, the name of the value the metric must beat to mean anything;
 * ``load_data(cfg)`` — the data of one configuration, loaded once and shared by every rule and seed;
@@ -67,6 +68,7 @@ def _head(arrays, n):
 class MNIST:
     """The paper's CNN on MNIST (Section 4.2, Figure 2): cross-entropy, reported on the test set."""
 
+    MODEL = "cnn"
     METRIC = {"name": "loss", "label": "test loss (cross-entropy)"}
 
     @staticmethod
@@ -77,7 +79,7 @@ class MNIST:
 
     @staticmethod
     def make_task(data, cfg, seed):
-        model = _build("cnn", cfg, seed)
+        model = _build(MNIST.MODEL, cfg, seed)
         if cfg.get("layers", "readable") == "fast":  # reproduce's default (configs.LAYERS)
             model.layers = FastLayers()
         return MNISTTask(data, cfg, model)
@@ -103,6 +105,7 @@ class MNISTTask:
 class LSTM:
     """The 2-layer LSTM language model (Section 4.3, Figure 3): perplexity, reported on the test set."""
 
+    MODEL = "lstm_lm"
     METRIC = {"name": "perplexity", "label": "test perplexity"}
 
     @staticmethod
@@ -119,7 +122,7 @@ class LSTM:
 
     @staticmethod
     def make_task(data, cfg, seed):
-        return LSTMTask(data, cfg, _build("lstm_lm", cfg, seed, vocab=len(data["vocab"])))
+        return LSTMTask(data, cfg, _build(LSTM.MODEL, cfg, seed, vocab=len(data["vocab"])))
 
 
 class LSTMTask:
@@ -164,6 +167,7 @@ class Word2Vec:
     is what helps (see :meth:`Word2VecTask.evaluate`).
     """
 
+    MODEL = "word2vec"
     METRIC = {"name": "context_error", "baseline": "context_error_shuffled",
               "label": "test context ranking error (held-out skip-gram pairs vs noise words; ½ = chance)"}
 
@@ -190,7 +194,7 @@ class Word2Vec:
     @staticmethod
     def make_task(data, cfg, seed):
         vocab = data["vocab"]
-        return Word2VecTask(data, cfg, _build("word2vec", cfg, seed, vocab=len(vocab), counts=vocab.counts))
+        return Word2VecTask(data, cfg, _build(Word2Vec.MODEL, cfg, seed, vocab=len(vocab), counts=vocab.counts))
 
 
 class Word2VecTask:
